@@ -1,0 +1,149 @@
+# Vireo — top-level Makefile.
+#
+#   make            kernel (build/vireo.elf), UEFI app (build/vireo.efi), ESP image (build/esp.img)
+#   make check      host unit tests, fuzz smoke runs, QEMU system tests (one summary line at the end)
+#   make bench      benchmarks (BENCH=boot|ring|blk|net to run one part)
+#   make fuzz       libFuzzer targets for FUZZ_SECONDS each (default 60)
+#   make V=1        show full commands
+#
+# Every path that needs outside software goes through scripts/setup.sh first, so any of these
+# targets works as the first command on a fresh Debian/Ubuntu machine.
+
+BUILD   ?= build
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+say      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
+
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+HOSTCC  := gcc
+CLANG   := clang
+PYTHON  := /usr/bin/python3
+
+SETUP_STAMP  := $(BUILD)/.setup-stamp
+NEWLIB_STAMP := $(BUILD)/newlib/.built
+NEWLIB       := $(BUILD)/newlib/install/x86_64-elf
+GCC_INCLUDE  := $(shell $(CC) -print-file-name=include)
+LIBGCC       := $(shell $(CC) -print-libgcc-file-name)
+
+WARN := -std=c11 -Wall -Wextra -Werror
+DEPS  = -MMD -MP
+
+# Kernel code: freestanding, no red zone (interrupts push onto the current stack), non-PIC and
+# linked below 2 GiB (small code model). SSE is allowed: newlib's printf/memcpy use it, and the
+# interrupt stubs save the FPU/SSE state (arch/x86_64/isr.S).
+KCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
+	-fno-omit-frame-pointer -fno-strict-aliasing -nostdinc -isystem $(NEWLIB)/include \
+	-isystem $(GCC_INCLUDE) -I. -DVIREO_KERNEL $(DEPS)
+KASFLAGS := -g -I. -DVIREO_KERNEL $(DEPS)
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments
+
+# Host builds of the portable parts (unit tests, fuzzers, ring benchmark).
+HOST_CFLAGS := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST $(DEPS)
+HOST_LIBS   := -lcmocka -lpthread
+
+# ---------------------------------------------------------------------------------------------
+# Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
+KDIRS := arch/x86_64 boot/multiboot kernel lib lib/newlib drivers/pci drivers/virtio
+KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
+KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
+
+.PHONY: all check bench fuzz clean setup newlib host-tests fuzz-smoke system-tests FORCE
+all: $(BUILD)/vireo.elf $(BUILD)/vireo.efi $(BUILD)/esp.img compile_commands.json
+
+setup: $(SETUP_STAMP)
+$(SETUP_STAMP): scripts/setup.sh
+	$(Q)scripts/setup.sh
+	$(Q)mkdir -p $(BUILD) && touch $@
+
+newlib: $(NEWLIB_STAMP)
+$(NEWLIB_STAMP): scripts/build-newlib.sh | $(SETUP_STAMP)
+	$(call say,NEWLIB,$(NEWLIB))
+	$(Q)scripts/build-newlib.sh $(BUILD)/newlib
+
+$(BUILD)/k/%.c.o: %.c | $(NEWLIB_STAMP)
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+	@scripts/compdb-entry.sh "$(CURDIR)" "$<" "$(CC) $(KCFLAGS) -c $< -o $@" > $@.json
+
+$(BUILD)/k/%.S.o: %.S | $(NEWLIB_STAMP)
+	$(call say,AS,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
+
+# The kernel proper: one 64-bit image linked at 1 MiB. GDB uses vireo64.elf.
+$(BUILD)/vireo64.elf: $(KOBJS) linker.ld $(NEWLIB_STAMP)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
+
+# QEMU's multiboot loader refuses ELF64, so the same image is re-labelled as ELF32; its entry
+# point is the 32-bit code in boot/multiboot/entry.S that switches to long mode.
+$(BUILD)/vireo.elf: $(BUILD)/vireo64.elf
+	$(call say,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) -I elf64-x86-64 -O elf32-i386 $< $@
+
+# Flat image of the kernel for the UEFI loader to place at its link address.
+$(BUILD)/vireo.bin: $(BUILD)/vireo64.elf
+	$(call say,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+include boot/efi/efi.mk
+
+# ---------------------------------------------------------------------------------------------
+# Host unit tests: each tests/host/*.mk adds a name to HOST_TESTS and sets <name>_SRCS.
+HOST_TESTS :=
+include $(wildcard tests/host/*.mk)
+define host_test_rule
+$(BUILD)/host/test_$(1): $$(patsubst %,$(BUILD)/host/%.o,$$($(1)_SRCS))
+	$$(call say,HOSTLD,$$@)
+	$$(Q)$$(HOSTCC) -o $$@ $$^ $$($(1)_LIBS) $(HOST_LIBS)
+endef
+$(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
+HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
+
+$(BUILD)/host/%.c.o: %.c | $(SETUP_STAMP)
+	$(call say,HOSTCC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+host-tests: $(HOST_TEST_BINS)
+
+# Fuzz targets: each tests/fuzz/*.mk adds a name to FUZZ_TARGETS and sets <name>_SRCS.
+FUZZ_TARGETS :=
+FUZZ_CFLAGS  := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIREO_FUZZ \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+include $(wildcard tests/fuzz/*.mk)
+define fuzz_rule
+$(BUILD)/fuzz/fuzz_$(1): $$($(1)_SRCS) | $(SETUP_STAMP)
+	$$(call say,FUZZCC,$$@)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $$@ $$($(1)_SRCS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_SECONDS ?= 60
+
+fuzz: $(FUZZ_BINS)
+	$(Q)scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks: each bench/*.mk adds to BENCH_DEPS what its part needs built.
+BENCH_DEPS :=
+include $(wildcard bench/*.mk)
+BENCH ?= all
+bench: all $(BENCH_DEPS)
+	$(Q)$(PYTHON) bench/run.py --only $(BENCH)
+
+check: all $(HOST_TEST_BINS) $(FUZZ_BINS) $(BENCH_DEPS)
+	$(Q)$(PYTHON) scripts/check.py --host $(HOST_TEST_BINS) --fuzz $(FUZZ_BINS)
+
+compile_commands.json: $(KOBJS)
+	@scripts/compdb-merge.sh $(BUILD) > $@
+
+clean:
+	rm -rf $(BUILD)/k $(BUILD)/host $(BUILD)/fuzz $(BUILD)/efi $(BUILD)/*.elf $(BUILD)/*.efi \
+		$(BUILD)/*.bin $(BUILD)/esp.img compile_commands.json
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
