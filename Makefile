@@ -35,7 +35,7 @@ DEPS  = -MMD -MP
 # interrupt stubs save the FPU/SSE state (arch/x86_64/isr.S).
 KCFLAGS := $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
 	-fno-omit-frame-pointer -fno-strict-aliasing -nostdinc -isystem $(NEWLIB)/include \
-	-isystem $(GCC_INCLUDE) -I. -DVIREO_KERNEL $(DEPS)
+	-isystem $(GCC_INCLUDE) -I. -D_DEFAULT_SOURCE -DVIREO_KERNEL $(DEPS)
 KASFLAGS := -g -I. -DVIREO_KERNEL $(DEPS)
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments
 
@@ -45,7 +45,7 @@ HOST_LIBS   := -lcmocka -lpthread
 
 # ---------------------------------------------------------------------------------------------
 # Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
-KDIRS := arch/x86_64 boot/multiboot kernel lib lib/newlib drivers/pci drivers/virtio
+KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/newlib drivers/pci drivers/virtio
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 

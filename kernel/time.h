@@ -1,10 +1,23 @@
-/* Monotonic time (kernel/time.c): TSC calibrated at boot. */
+/* Monotonic time from the TSC, and the periodic tick (kernel/time.c). */
 #ifndef VIREO_TIME_H
 #define VIREO_TIME_H
 
 #include <stdint.h>
 
+#define TICK_HZ 100
+
 /* Nanoseconds since the first kernel instruction. Monotonic. */
 uint64_t time_ns(void);
+/* Calibrate the TSC (PIT channel 2; CPUID leaf 0x15/0x16 as fallback). Returns its Hz. */
+uint64_t time_init(void);
+/* Start the periodic tick (LAPIC timer at TICK_HZ). Needs the LAPIC. */
+void tick_start(void);
+/* Ticks since tick_start. */
+uint64_t ticks(void);
+uint64_t tsc_hz(void);
+/* Sleep at least ns nanoseconds: halts between ticks when interrupts are on, spins otherwise. */
+void sleep_ns(uint64_t ns);
+/* Run fn(ctx) from the tick interrupt at every tick. Returns 0 or -ENOSPC. */
+int tick_hook_add(void (*fn)(void *ctx), void *ctx);
 
 #endif

@@ -1,0 +1,18 @@
+/* Kernel-wide entry points and the boot sequence's steps (kernel/main.c, kernel/platform.c). */
+#ifndef VIREO_KERNEL_H
+#define VIREO_KERNEL_H
+
+#include "boot/boot_info.h"
+
+#define VIREO_VERSION "0.1"
+
+/* The boot_info the kernel runs with (a copy of the loader's). */
+extern struct boot_info kernel_boot_info;
+
+_Noreturn void kernel_main(const struct boot_info *bi);
+/* ACPI tables, PIC off, LAPIC/IOAPIC, TSC clock, tick, serial input interrupt. */
+void platform_init(const struct boot_info *bi);
+/* PCI enumeration and device drivers. */
+void drivers_init(void);
+
+#endif

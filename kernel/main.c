@@ -1,0 +1,77 @@
+/*
+ * kernel_main: where both boot paths meet. The order matters and is the whole story of how a
+ * PC comes up:
+ *   console → descriptor tables (so faults are reported) → pages → page tables → heap (malloc)
+ *   → ACPI (where the interrupt controllers are) → PIC off, LAPIC, IOAPIC → clock and tick
+ *   → command line → devices → "ready" → commands from the command line → shell.
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/serial.h"
+#include "boot/boot_info.h"
+#include "kernel/cmdline.h"
+#include "kernel/heap.h"
+#include "kernel/kernel.h"
+#include "kernel/page_alloc.h"
+#include "kernel/shell.h"
+#include "kernel/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct boot_info kernel_boot_info;
+extern char __kernel_start[], __kernel_end[];
+
+static _Noreturn void fatal(const char *what, int err)
+{
+	printf("vireo: fatal: %s (error %d); halting\n", what, err);
+	cpu_halt_forever();
+}
+
+_Noreturn void kernel_main(const struct boot_info *bi)
+{
+	/* Copy first: the loader's memory (UEFI LoaderData) becomes free RAM below. */
+	if (bi != &kernel_boot_info)
+		memcpy(&kernel_boot_info, bi, sizeof(kernel_boot_info));
+	bi = &kernel_boot_info;
+
+	serial_init();
+	/* Unbuffered stdout: output must reach the console before a fault or a poweroff. */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("\nVireo %s: booted by %s, command line \"%s\"\n", VIREO_VERSION, bi->loader,
+	       bi->cmdline);
+	if (bi->magic != BOOT_INFO_MAGIC)
+		fatal("boot_info has a bad magic", -1);
+
+	gdt_init();
+	idt_init();
+
+	int err = page_alloc_init(bi, (uint64_t)__kernel_start, (uint64_t)__kernel_end);
+	if (err)
+		fatal("page allocator", err);
+	if ((err = paging_init(bi)))
+		fatal("page tables", err);
+	if ((err = kheap_init()))
+		fatal("heap", err);
+
+	cmdline_parse(bi->cmdline);
+	platform_init(bi); /* ACPI, interrupt controllers, clock, tick */
+	cpu_sti();
+
+	drivers_init();
+
+	printf("vireo: ready in %llu ms\n", (unsigned long long)(time_ns() / 1000000));
+	const char *cmds = cmdline_commands();
+	if (*cmds)
+		shell_run_script(cmds);
+	shell_loop();
+}
+
+/* UEFI path: boot/efi hands over a boot_info it filled (entry64 in boot/multiboot/entry.S). */
+_Noreturn void efi_entry_main(const struct boot_info *bi);
+_Noreturn void efi_entry_main(const struct boot_info *bi)
+{
+	kernel_main(bi);
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Boot Vireo under QEMU with a virtio disk and a virtio network card.
+#
+# Builds what is missing first (installing Debian packages when needed), so this is the one
+# command a new user runs. Its exit status is the guest's `poweroff N` code.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+BUILD=${BUILD:-build}
+
+usage() {
+	cat <<'EOF'
+usage: ./run-qemu.sh [options] [-- extra QEMU arguments]
+
+  --boot multiboot|uefi   how to boot (default multiboot: QEMU loads build/vireo.elf;
+                          uefi: OVMF runs build/vireo.efi)
+  --machine q35|pc        QEMU machine type (default q35)
+  --accel auto|kvm|tcg    auto (default): KVM when it works on this host, else TCG
+  --mem MB                guest memory (default 512)
+  --cmd "c1; c2"          shell commands to run after boot (appended after " -- ")
+  --append "opts"         kernel options before the commands (e.g. "virtio.mode=poll")
+  --no-devices            no virtio disk or network card
+  --gdb                   QEMU waits for a debugger on :1234
+  --help                  this text
+
+Host ports forwarded to the guest (user networking):
+  8080 -> 80 (HTTP), 7007 -> 7 (TCP and UDP echo), 5001 -> 5001 (iperf)
+Exit QEMU with Ctrl-A x, or type `poweroff` in the Vireo shell.
+EOF
+}
+
+boot=multiboot machine=q35 accel=auto mem=512 cmd="" append="" gdb=0 devices=1
+extra=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--boot) boot=${2:?--boot needs a value}; shift 2 ;;
+	--machine) machine=${2:?--machine needs a value}; shift 2 ;;
+	--accel) accel=${2:?--accel needs a value}; shift 2 ;;
+	--mem) mem=${2:?--mem needs a value}; shift 2 ;;
+	--cmd) cmd=${2?--cmd needs a value}; shift 2 ;;
+	--append) append=${2?--append needs a value}; shift 2 ;;
+	--no-devices) devices=0; shift ;;
+	--gdb) gdb=1; shift ;;
+	--help|-h) usage; exit 0 ;;
+	--) shift; extra=("$@"); break ;;
+	*) echo "run-qemu.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+case "$boot" in multiboot|uefi) ;; *) echo "run-qemu.sh: --boot must be multiboot or uefi" >&2; exit 2 ;; esac
+case "$machine" in q35|pc) ;; *) echo "run-qemu.sh: --machine must be q35 or pc" >&2; exit 2 ;; esac
+case "$accel" in auto|kvm|tcg) ;; *) echo "run-qemu.sh: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
+[[ "$mem" =~ ^[0-9]+$ ]] || { echo "run-qemu.sh: --mem takes a number of MiB" >&2; exit 2; }
+
+scripts/setup.sh
+make -s all
+
+# Which accelerator: KVM only when /dev/kvm is usable *and* a probe boot under it succeeds
+# (nested KVM on some hosts fails at the first SSE instruction). The probe result is cached
+# per QEMU version and host kernel.
+kvm_works() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	local key stamp="$BUILD/.kvm-probe"
+	key="$(qemu-system-x86_64 --version | head -1) $(uname -r)"
+	if [ -f "$stamp" ] && [ "$(head -1 "$stamp")" = "$key" ]; then
+		[ "$(tail -1 "$stamp")" = ok ]
+		return
+	fi
+	local rc=0
+	timeout 30 qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 128 -display none -serial none \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$BUILD/vireo.elf" \
+		-append "-- poweroff 5" >/dev/null 2>&1 || rc=$?
+	if [ "$rc" -eq 11 ]; then printf '%s\nok\n' "$key" >"$stamp"; return 0; fi
+	printf '%s\nfail\n' "$key" >"$stamp"
+	return 1
+}
+if [ "$accel" = auto ]; then
+	if kvm_works; then accel=kvm; else accel=tcg; fi
+fi
+accel_args=(-accel "$accel")
+[ "$accel" = kvm ] && accel_args+=(-cpu host) || accel_args+=(-cpu max)
+echo "run-qemu.sh: $boot boot, machine $machine, accelerator $accel, ${mem} MiB"
+
+kernel_line="$append"
+[ -n "$cmd" ] && kernel_line="$kernel_line -- $cmd"
+
+case "$boot" in
+multiboot) boot_args=(-kernel "$BUILD/vireo.elf") ;;
+uefi) boot_args=(-bios /usr/share/ovmf/OVMF.fd -kernel "$BUILD/vireo.efi") ;;
+esac
+[ -n "$kernel_line" ] && boot_args+=(-append "$kernel_line")
+
+dev_args=()
+if [ "$devices" = 1 ]; then
+	disk="$BUILD/disk.img"
+	[ -f "$disk" ] || { truncate -s 64M "$disk"; echo "run-qemu.sh: created $disk (64 MiB)"; }
+	dev_args+=(-drive "file=$disk,if=none,id=vda,format=raw"
+		-device virtio-blk-pci,drive=vda
+		-netdev "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:7007-:7,hostfwd=udp:127.0.0.1:7007-:7,hostfwd=tcp:127.0.0.1:5001-:5001"
+		-device virtio-net-pci,netdev=net0)
+	echo "run-qemu.sh: http://localhost:8080/  echo: localhost:7007 (tcp/udp)  iperf -c localhost -p 5001"
+fi
+
+gdb_args=()
+if [ "$gdb" = 1 ]; then
+	gdb_args=(-s -S)
+	echo "run-qemu.sh: QEMU waits for gdb; attach with:"
+	echo "    gdb $BUILD/vireo64.elf -ex 'target remote localhost:1234'"
+fi
+
+rc=0
+qemu-system-x86_64 -M "$machine" "${accel_args[@]}" -m "$mem" -nographic -serial mon:stdio \
+	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 \
+	"${boot_args[@]}" "${dev_args[@]}" "${gdb_args[@]}" "${extra[@]}" || rc=$?
+
+# isa-debug-exit makes QEMU exit with (code << 1) | 1; a plain QEMU exit is 0.
+if [ $((rc & 1)) -eq 1 ] && [ "$rc" -lt 256 ]; then
+	exit $((rc >> 1))
+fi
+exit "$rc"

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Run every test of `make check` and print one summary line at the end.
+
+Parts, in order: host unit tests (cmocka, TAP output), fuzz smoke runs (libFuzzer, a few
+seconds each), benchmark smoke runs (bench/run.py --smoke), and the QEMU system tests
+(pytest, tests/system). Each part's own output is shown; the last line is
+"N passed, N failed" counted over all of them. Exit status is non-zero when anything failed.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", "build")
+
+
+def run_host_tests(bins):
+    passed = failed = 0
+    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT="TAP")
+    for b in bins:
+        print(f"== host: {b}", flush=True)
+        p = subprocess.run([b], env=env, capture_output=True, text=True)
+        out = p.stdout + p.stderr
+        sys.stdout.write(out)
+        ok = len(re.findall(r"^ok \d+", out, re.M))
+        bad = len(re.findall(r"^not ok \d+", out, re.M))
+        if p.returncode != 0 and bad == 0:
+            # Crashed or exited non-zero without saying which test: count the binary as a failure.
+            print(f"{b}: exited with status {p.returncode}")
+            bad = 1
+        passed += ok
+        failed += bad
+    return passed, failed
+
+
+def run_fuzz_smoke(bins, seconds):
+    passed = failed = 0
+    for b in bins:
+        print(f"== fuzz smoke: {b} ({seconds} s)", flush=True)
+        p = subprocess.run([os.path.join(ROOT, "scripts/run-fuzz.sh"), str(seconds), b])
+        if p.returncode == 0:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAILED: fuzz target {b} found a problem (see above)")
+    return passed, failed
+
+
+def run_bench_smoke():
+    print("== bench smoke: bench/run.py --smoke", flush=True)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "bench/run.py"), "--smoke"])
+    if p.returncode == 0:
+        return 1, 0
+    print("FAILED: bench smoke run")
+    return 0, 1
+
+
+def run_system_tests(extra):
+    print("== system tests (pytest, QEMU TCG)", flush=True)
+    os.makedirs(os.path.join(ROOT, BUILD, "test-results"), exist_ok=True)
+    junit = os.path.join(ROOT, BUILD, "test-results", "system.xml")
+    if os.path.exists(junit):
+        os.unlink(junit)
+    cmd = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
+           f"--junitxml={junit}", os.path.join(ROOT, "tests/system")] + extra
+    p = subprocess.run(cmd, cwd=ROOT)
+    if not os.path.exists(junit):
+        print(f"pytest exited with {p.returncode} and wrote no results")
+        return 0, 1
+    passed = failed = 0
+    for suite in ET.parse(junit).getroot().iter("testsuite"):
+        tests = int(suite.get("tests", 0))
+        bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped = int(suite.get("skipped", 0))
+        failed += bad
+        passed += tests - bad - skipped
+    if p.returncode not in (0, 1) and failed == 0:
+        failed = 1  # pytest itself broke (usage error, internal error, no tests collected)
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", nargs="*", default=[])
+    ap.add_argument("--fuzz", nargs="*", default=[])
+    ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SMOKE_SECONDS", "10")))
+    ap.add_argument("--pytest-args", default=os.environ.get("PYTEST_ARGS", ""))
+    a = ap.parse_args()
+
+    total_p = total_f = 0
+    parts = [
+        lambda: run_host_tests(a.host),
+        lambda: run_fuzz_smoke(a.fuzz, a.fuzz_seconds),
+        run_bench_smoke,
+        lambda: run_system_tests(a.pytest_args.split()),
+    ]
+    for part in parts:
+        p, f = part()
+        total_p += p
+        total_f += f
+    print(f"{total_p} passed, {total_f} failed")
+    sys.exit(1 if total_f else 0)
+
+
+if __name__ == "__main__":
+    main()

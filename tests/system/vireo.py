@@ -1,0 +1,144 @@
+"""Boot Vireo under QEMU (TCG) for the system tests.
+
+A Vireo instance runs QEMU with the serial console on a pipe, the HMP monitor on a Unix socket
+and isa-debug-exit, so a test can type shell commands, read the output, drive the monitor and
+read the guest's poweroff code.
+"""
+import os
+import select
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+OVMF = "/usr/share/ovmf/OVMF.fd"
+QEMU = "qemu-system-x86_64"
+PROMPT = "vireo> "
+
+
+class Vireo:
+    def __init__(self, boot="multiboot", machine="q35", append="", mem=256, extra=(), timeout=120):
+        self.tmp = tempfile.mkdtemp(prefix="vireo-test-")
+        self.monitor_path = os.path.join(self.tmp, "monitor.sock")
+        self.timeout = timeout
+        self.output = ""
+        args = [QEMU, "-M", machine, "-accel", "tcg", "-cpu", "max", "-m", str(mem),
+                "-display", "none", "-serial", "stdio", "-no-reboot",
+                "-monitor", f"unix:{self.monitor_path},server,nowait",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        if boot == "multiboot":
+            args += ["-kernel", os.path.join(BUILD, "vireo.elf")]
+        elif boot == "uefi":
+            args += ["-bios", OVMF, "-kernel", os.path.join(BUILD, "vireo.efi")]
+        elif boot == "uefi-esp":
+            args += ["-bios", OVMF, "-drive", f"format=raw,file={os.path.join(BUILD, 'esp.img')},snapshot=on"]
+        else:
+            raise ValueError(boot)
+        if append and boot != "uefi-esp":
+            args += ["-append", append]
+        args += list(extra)
+        self.args = args
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+
+    # -- serial console ----------------------------------------------------------------------
+    def _read_some(self, deadline):
+        left = max(0.0, deadline - time.monotonic())
+        r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.5))
+        if r:
+            data = os.read(self.proc.stdout.fileno(), 65536)
+            if data:
+                self.output += data.decode("utf-8", "replace").replace("\r\n", "\n")
+                return True
+            return False
+        return None
+
+    def expect(self, text, timeout=None, start=0):
+        """Wait until text appears in the output after offset start; return the offset past it."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            i = self.output.find(text, start)
+            if i >= 0:
+                return i + len(text)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out waiting for {text!r}; output so far:\n{self.output[-4000:]}")
+            if self._read_some(deadline) is False and self.proc.poll() is not None:
+                i = self.output.find(text, start)
+                if i >= 0:
+                    return i + len(text)
+                raise EOFError(f"QEMU exited ({self.proc.returncode}) before {text!r}:\n{self.output[-4000:]}")
+
+    def ready(self, timeout=None):
+        return self.expect("vireo: ready in", timeout)
+
+    def run(self, command, timeout=None):
+        """Type a command at the prompt; return its output (up to the next prompt)."""
+        start = self.expect(PROMPT, timeout) if not self.output.endswith(PROMPT) and PROMPT not in self.output[-40:] else len(self.output)
+        mark = len(self.output)
+        self.proc.stdin.write(command.encode() + b"\r")
+        self.proc.stdin.flush()
+        end = self.expect("vireo", timeout, start=self.expect(command, timeout, start=mark))
+        # Wait for the full next prompt ("vireo> " or "vireo [N]> ").
+        end = self.expect("> ", timeout, start=end - len("vireo"))
+        text = self.output[mark:end]
+        lines = text.split("\n")
+        return "\n".join(lines[1:-1])
+
+    def last_status_prompt(self):
+        tail = self.output[self.output.rfind("vireo"):]
+        return tail
+
+    def wait_exit(self, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"QEMU did not exit; output:\n{self.output[-4000:]}")
+            self._read_some(deadline)
+        while self._read_some(time.monotonic() + 0.1):
+            pass
+        return self.proc.returncode
+
+    # -- monitor -----------------------------------------------------------------------------
+    def monitor(self, command, timeout=10):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                s.connect(self.monitor_path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        s.settimeout(timeout)
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            buf += s.recv(65536)
+        s.sendall(command.encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        text = buf.decode("utf-8", "replace").replace("\r", "")
+        # Drop the echoed command (with its terminal escapes) and the final prompt.
+        lines = text.split("\n")[1:]
+        return "\n".join(lines).removesuffix("(qemu) ").strip("\n")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        os.rmdir(self.tmp)
+
+
+def exit_code(qemu_status):
+    """The guest's poweroff code from QEMU's exit status with isa-debug-exit."""
+    assert qemu_status & 1, f"QEMU exit status {qemu_status} did not come from isa-debug-exit"
+    return qemu_status >> 1
