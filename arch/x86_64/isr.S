@@ -67,3 +67,5 @@ isr_common:
 	popq %rax
 	add $16, %rsp           /* vector and error code */
 	iretq
+
+	.section .note.GNU-stack, "", @progbits

@@ -183,3 +183,5 @@ boot_pd:	.skip 4096 * 4
 	.globl boot_stack_top
 boot_stack:	.skip 65536
 boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

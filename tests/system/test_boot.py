@@ -1,0 +1,106 @@
+"""Boot and platform: both boot paths, the ready line, selftests, exit codes, errors, faults."""
+import re
+
+import pytest
+
+from vireo import exit_code
+
+SUITES = ["boot", "mem", "irq", "time", "libc"]
+
+
+def parse_ktap(text):
+    """Top-level and nested KTAP results: {suite: ok}, [(suite, case, ok)]."""
+    suites, cases = {}, []
+    current = None
+    for line in text.splitlines():
+        m = re.match(r"^    # Subtest: (\S+)", line)
+        if m:
+            current = m.group(1)
+            continue
+        m = re.match(r"^    (ok|not ok) \d+ (\S+)", line)
+        if m:
+            cases.append((current, m.group(2), m.group(1) == "ok"))
+            continue
+        m = re.match(r"^(ok|not ok) \d+ (\S+)", line)
+        if m:
+            suites[m.group(2)] = m.group(1) == "ok"
+    return suites, cases
+
+
+@pytest.mark.parametrize("boot_path,machine", [("multiboot", "pc"), ("multiboot", "q35"), ("uefi", "q35")])
+def test_selftest_and_exit_code(boot, boot_path, machine):
+    """The issue's own command line: selftest, then poweroff 3 → QEMU exits with 7."""
+    v = boot(boot=boot_path, machine=machine, append="-- selftest; poweroff 3")
+    assert exit_code(v.wait_exit(timeout=180)) == 3
+    out = v.output
+    assert re.search(r"vireo: ready in \d+ ms", out)
+    loader = "uefi" if boot_path == "uefi" else "multiboot"
+    assert f"booted by {loader}" in out
+    assert "KTAP version 1" in out
+    suites, cases = parse_ktap(out)
+    for s in SUITES:
+        assert suites.get(s) is True, f"suite {s} did not pass:\n{out[-3000:]}"
+    assert all(ok for _, _, ok in cases), [c for c in cases if not c[2]]
+    assert len(cases) >= 14
+    m = re.search(r"# selftest: (\d+) passed, (\d+) failed", out)
+    assert m and m.group(2) == "0"
+
+
+def test_poweroff_codes(boot):
+    v = boot(append="-- poweroff 0")
+    assert exit_code(v.wait_exit()) == 0
+    v = boot(append="-- poweroff 127")
+    assert exit_code(v.wait_exit()) == 127
+
+
+def test_bad_command_sets_status_and_kernel_keeps_running(boot):
+    v = boot(append="-- frobnicate; echo status=$?; poweroff 9000; echo after=$?; uptime; poweroff 4")
+    assert exit_code(v.wait_exit()) == 4
+    assert "error: unknown command 'frobnicate'" in v.output
+    assert "status=127" in v.output
+    assert "error: exit code must be a number from 0 to 127" in v.output
+    assert "after=2" in v.output
+    assert re.search(r"up \d+\.\d{3} s", v.output)
+
+
+def test_interactive_shell(boot):
+    v = boot()
+    v.ready()
+    out = v.run("echo hello vireo")
+    assert out.strip() == "hello vireo"
+    out = v.run("help")
+    for cmd in ["help", "mem", "irq", "uptime", "echo", "poweroff", "selftest"]:
+        assert re.search(rf"^\s+{cmd}\b", out, re.M), f"{cmd} missing from help:\n{out}"
+    out = v.run("mem")
+    assert "free" in out
+    out = v.run("irq")
+    assert re.search(r"0xf0\s+\d+.*lapic timer", out), out
+    out = v.run("selftest nosuch")
+    assert "error: no selftest suite 'nosuch'" in out
+    out = v.run("echo $?")
+    assert out.strip() == "2"
+    v.proc.stdin.write(b"poweroff 5\r")
+    v.proc.stdin.flush()
+    assert exit_code(v.wait_exit()) == 5
+
+
+@pytest.mark.parametrize("kind,name", [("null", "page fault"), ("ud", "invalid opcode"),
+                                        ("de", "divide error"), ("gp", "general protection fault")])
+def test_exception_dump(boot, kind, name):
+    v = boot(append=f"-- fault {kind}")
+    v.expect("kernel halted", timeout=60)
+    out = v.output
+    assert f": {name}, error code" in out
+    assert re.search(r"RIP [0-9a-f]{16}", out)
+    assert re.search(r"CR2 [0-9a-f]{16}", out)
+    assert re.search(r"RAX [0-9a-f]{16}", out)
+    if kind == "null":
+        assert re.search(r"CR2 0{16}", out)
+        assert "page not present, read access, kernel mode" in out
+
+
+def test_cmdline_options_and_ready_once(boot):
+    v = boot(append="quiet foo=bar -- cmdline; poweroff 1")
+    assert exit_code(v.wait_exit()) == 1
+    assert "quiet foo=bar -- cmdline; poweroff 1" in v.output
+    assert v.output.count("vireo: ready in") == 1
