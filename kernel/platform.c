@@ -12,6 +12,7 @@
 #include "kernel/acpi.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
+#include "kernel/shell.h"
 #include "kernel/time.h"
 
 #include <stdio.h>
@@ -59,3 +60,16 @@ void platform_init(const struct boot_info *bi)
 	       ioapic_count(), (unsigned long long)(hz / 1000000),
 	       (unsigned long long)(hz / 1000 % 1000), TICK_HZ);
 }
+
+static int cmd_acpi(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage(argv[0]);
+	if (!kernel_acpi_ok) {
+		printf("error: no usable ACPI tables were found at boot\n");
+		return 1;
+	}
+	acpi_print(&kernel_acpi);
+	return 0;
+}
+SHELL_COMMAND(acpi, "acpi", "", "ACPI tables, CPUs, IOAPICs, overrides, MCFG, HPET, S5", cmd_acpi);
