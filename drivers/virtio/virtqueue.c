@@ -622,7 +622,7 @@ uint64_t virtqueue_used_phys(const struct virtqueue *vq)
 	return vq->ring_phys + (uint64_t)((char *)vq->vring.used - (char *)vq->ring_mem);
 }
 
-uint32_t virtqueue_legacy_pfn(const struct virtqueue *vq)
+uint64_t virtqueue_legacy_pfn(const struct virtqueue *vq)
 {
-	return (uint32_t)(vq->ring_phys >> 12);
+	return vq->ring_phys >> 12;
 }

@@ -235,8 +235,9 @@ uint64_t virtqueue_desc_phys(const struct virtqueue *vq);
 uint64_t virtqueue_avail_phys(const struct virtqueue *vq);
 uint64_t virtqueue_used_phys(const struct virtqueue *vq);
 /* For the legacy transport: page frame number (physical address >> 12) of the whole area.
- * Only meaningful for VIRTQUEUE_LAYOUT_LEGACY. */
-uint32_t virtqueue_legacy_pfn(const struct virtqueue *vq);
+ * Only meaningful for VIRTQUEUE_LAYOUT_LEGACY. The legacy PCI register is 32 bits wide: the
+ * transport must refuse (-EIO) a value above UINT32_MAX (ring above 16 TiB). */
+uint64_t virtqueue_legacy_pfn(const struct virtqueue *vq);
 
 /*
  * TEST ONLY: start the free-running indices at idx instead of 0 (to test the 65535 -> 0 wrap
