@@ -10,8 +10,12 @@
 extern struct boot_info kernel_boot_info;
 
 _Noreturn void kernel_main(const struct boot_info *bi);
-/* ACPI tables, PIC off, LAPIC/IOAPIC, TSC clock, tick, serial input interrupt. */
-void platform_init(const struct boot_info *bi);
+/* Read the ACPI tables. Runs before the kernel's page tables replace the loader's identity
+ * map, because the RSDP search reads the BIOS data area in page 0, which the kernel leaves
+ * unmapped to catch NULL pointers. */
+void platform_acpi_init(const struct boot_info *bi);
+/* PIC off, LAPIC/IOAPIC, TSC clock, tick, serial input interrupt. */
+void platform_init(void);
 /* PCI enumeration and device drivers. */
 void drivers_init(void);
 

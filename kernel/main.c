@@ -1,8 +1,8 @@
 /*
  * kernel_main: where both boot paths meet. The order matters and is the whole story of how a
  * PC comes up:
- *   console → descriptor tables (so faults are reported) → pages → page tables → heap (malloc)
- *   → ACPI (where the interrupt controllers are) → PIC off, LAPIC, IOAPIC → clock and tick
+ *   console → descriptor tables (so faults are reported) → pages
+ *   → ACPI (where the interrupt controllers are) → page tables → heap → PIC off, LAPIC, IOAPIC → clock and tick
  *   → command line → devices → "ready" → commands from the command line → shell.
  */
 #include "arch/x86_64/cpu.h"
@@ -51,13 +51,14 @@ _Noreturn void kernel_main(const struct boot_info *bi)
 	int err = page_alloc_init(bi, (uint64_t)__kernel_start, (uint64_t)__kernel_end);
 	if (err)
 		fatal("page allocator", err);
+	platform_acpi_init(bi);
 	if ((err = paging_init(bi)))
 		fatal("page tables", err);
 	if ((err = kheap_init()))
 		fatal("heap", err);
 
 	cmdline_parse(bi->cmdline);
-	platform_init(bi); /* ACPI, interrupt controllers, clock, tick */
+	platform_init(); /* interrupt controllers, clock, tick */
 	cpu_sti();
 
 	drivers_init();

@@ -29,7 +29,7 @@ int isa_irq_route(uint8_t isa_irq, uint8_t vector)
 	return ioapic_route(gsi, vector, level, active_low, lapic_id());
 }
 
-void platform_init(const struct boot_info *bi)
+void platform_acpi_init(const struct boot_info *bi)
 {
 	int err = acpi_parse(bi->rsdp, &acpi_kernel_platform, &kernel_acpi);
 	kernel_acpi_ok = err == 0;
@@ -37,6 +37,10 @@ void platform_init(const struct boot_info *bi)
 		printf("platform: no usable ACPI tables (error %d): assuming a LAPIC from the MSR "
 		       "and an IOAPIC at 0xfec00000\n",
 		       err);
+}
+
+void platform_init(void)
+{
 
 	pic_disable();
 	lapic_init(kernel_acpi_ok ? kernel_acpi.lapic_addr : 0);
