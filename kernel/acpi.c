@@ -15,15 +15,15 @@
 #include "acpi_tables.h"
 
 /* Does an FADT of length len contain the whole of field? Older revisions are shorter. */
-#define FADT_HAS(len, field)                                                                      \
+#define FADT_HAS(len, field)                                                                       \
 	(offsetof(struct acpi_fadt, field) + sizeof(((const struct acpi_fadt *)0)->field) <= (len))
 
 /* BIOS areas searched for the RSDP when the loader did not give one (5.2.5.1). */
 #define BDA_EBDA_SEGMENT 0x40e /* 16-bit real-mode segment of the EBDA */
-#define EBDA_SEARCH_LEN  1024
-#define BIOS_ROM_BASE    0xe0000
-#define BIOS_ROM_LEN     0x20000
-#define RSDP_MAX_LEN     4096 /* the v2 RSDP is 36 bytes; anything huge is corrupt */
+#define EBDA_SEARCH_LEN	 1024
+#define BIOS_ROM_BASE	 0xe0000
+#define BIOS_ROM_LEN	 0x20000
+#define RSDP_MAX_LEN	 4096 /* the v2 RSDP is 36 bytes; anything huge is corrupt */
 
 struct ctx {
 	const struct acpi_platform *plat;
@@ -32,7 +32,7 @@ struct ctx {
 };
 
 static void acpi_log(const struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void acpi_log(const struct ctx *c, const char *fmt, ...)
 {
@@ -111,8 +111,7 @@ static uint64_t find_rsdp(const struct ctx *c)
 }
 
 /* Remember a table for acpi_print and the shell; NULL when the list is full. */
-static struct acpi_table_desc *record(struct ctx *c, const struct acpi_sdt_header *h,
-				      uint64_t phys)
+static struct acpi_table_desc *record(struct ctx *c, const struct acpi_sdt_header *h, uint64_t phys)
 {
 	struct acpi_info *info = c->info;
 	struct acpi_table_desc *d;
@@ -313,7 +312,8 @@ static void parse_madt(struct ctx *c, const struct acpi_sdt_header *h)
 	uint32_t len = h->length, off;
 
 	if (len < sizeof(*m)) {
-		acpi_log(c, "MADT: length %lu shorter than its header, skipped", (unsigned long)len);
+		acpi_log(c, "MADT: length %lu shorter than its header, skipped",
+			 (unsigned long)len);
 		return;
 	}
 	c->info->have_madt = true;
@@ -332,13 +332,15 @@ static void parse_madt(struct ctx *c, const struct acpi_sdt_header *h)
 		elen = e->length;
 		/* A length below 2 would never advance: stop rather than loop forever. */
 		if (elen < sizeof(*e)) {
-			acpi_log(c, "MADT: entry type %u at offset %lu has length %u, stopping", type,
-				 (unsigned long)off, elen);
+			acpi_log(c, "MADT: entry type %u at offset %lu has length %u, stopping",
+				 type, (unsigned long)off, elen);
 			break;
 		}
 		if (elen > len - off) {
-			acpi_log(c, "MADT: entry type %u at offset %lu runs past the table end, stopping",
-				 type, (unsigned long)off);
+			acpi_log(
+			    c,
+			    "MADT: entry type %u at offset %lu runs past the table end, stopping",
+			    type, (unsigned long)off);
 			break;
 		}
 		if (elen < madt_entry_min(type))
@@ -469,10 +471,12 @@ static void find_s5(struct ctx *c, const struct acpi_sdt_header *h)
 
 		if (memcmp(aml + i, "_S5_", 4) != 0)
 			continue;
-		/* NameOp then the NameString, optionally with a root ('\') or parent ('^') prefix. */
-		named = (i >= 1 && aml[i - 1] == AML_NAME_OP) ||
-			(i >= 2 && (aml[i - 1] == AML_ROOT_CHAR || aml[i - 1] == AML_PARENT_PREFIX) &&
-			 aml[i - 2] == AML_NAME_OP);
+		/* NameOp then the NameString, optionally with a root ('\') or parent ('^') prefix.
+		 */
+		named =
+		    (i >= 1 && aml[i - 1] == AML_NAME_OP) ||
+		    (i >= 2 && (aml[i - 1] == AML_ROOT_CHAR || aml[i - 1] == AML_PARENT_PREFIX) &&
+		     aml[i - 2] == AML_NAME_OP);
 		if (named && parse_s5_package(c, aml, len, i))
 			return;
 	}
@@ -558,8 +562,8 @@ static void parse_mcfg(struct ctx *c, const struct acpi_sdt_header *h)
 	     off += sizeof(struct acpi_mcfg_allocation)) {
 		const struct acpi_mcfg_allocation *a = (const void *)(t + off);
 		if (a->start_bus > a->end_bus) {
-			acpi_log(c, "MCFG: segment %u has buses %u-%u, skipped", a->pci_segment_group,
-				 a->start_bus, a->end_bus);
+			acpi_log(c, "MCFG: segment %u has buses %u-%u, skipped",
+				 a->pci_segment_group, a->start_bus, a->end_bus);
 			continue;
 		}
 		if (info->nmcfg >= ACPI_MAX_MCFG) {
@@ -724,12 +728,13 @@ uint32_t acpi_irq_to_gsi(const struct acpi_info *info, uint8_t isa_irq, bool *le
 void acpi_print(const struct acpi_info *info)
 {
 	printf("ACPI: RSDP rev %u at 0x%lx, OEM \"%s\", root %s\n", info->rsdp_revision,
-	       (unsigned long)info->rsdp_phys, info->rsdp_oem_id, info->used_xsdt ? "XSDT" : "RSDT");
+	       (unsigned long)info->rsdp_phys, info->rsdp_oem_id,
+	       info->used_xsdt ? "XSDT" : "RSDT");
 	for (unsigned i = 0; i < info->ntables; i++) {
 		const struct acpi_table_desc *t = &info->tables[i];
-		printf("  %s 0x%08lx %6lu rev %u %-6s %-8s%s\n", t->signature, (unsigned long)t->phys,
-		       (unsigned long)t->length, t->revision, t->oem_id, t->oem_table_id,
-		       t->valid ? "" : "  (invalid, skipped)");
+		printf("  %s 0x%08lx %6lu rev %u %-6s %-8s%s\n", t->signature,
+		       (unsigned long)t->phys, (unsigned long)t->length, t->revision, t->oem_id,
+		       t->oem_table_id, t->valid ? "" : "  (invalid, skipped)");
 	}
 	if (info->have_madt) {
 		printf("local APIC at 0x%lx%s\n", (unsigned long)info->lapic_addr,
@@ -737,20 +742,22 @@ void acpi_print(const struct acpi_info *info)
 		for (unsigned i = 0; i < info->ncpus; i++)
 			printf("  CPU uid %lu apic id %lu%s\n", (unsigned long)info->cpus[i].uid,
 			       (unsigned long)info->cpus[i].apic_id,
-			       info->cpus[i].enabled		 ? ""
+			       info->cpus[i].enabled	      ? ""
 			       : info->cpus[i].online_capable ? " (online capable)"
-							       : " (disabled)");
+							      : " (disabled)");
 		for (unsigned i = 0; i < info->nioapics; i++)
 			printf("  IOAPIC id %u at 0x%lx, GSI base %lu\n", info->ioapics[i].id,
 			       (unsigned long)info->ioapics[i].address,
 			       (unsigned long)info->ioapics[i].gsi_base);
 		for (unsigned i = 0; i < info->nisos; i++)
-			printf("  override bus %u IRQ %u -> GSI %lu, %s, active-%s\n", info->isos[i].bus,
-			       info->isos[i].source, (unsigned long)info->isos[i].gsi,
+			printf("  override bus %u IRQ %u -> GSI %lu, %s, active-%s\n",
+			       info->isos[i].bus, info->isos[i].source,
+			       (unsigned long)info->isos[i].gsi,
 			       info->isos[i].level ? "level" : "edge",
 			       info->isos[i].active_low ? "low" : "high");
 		for (unsigned i = 0; i < info->nnmis; i++)
-			printf("  NMI on LINT%u of uid 0x%x\n", info->nmis[i].lint, info->nmis[i].uid);
+			printf("  NMI on LINT%u of uid 0x%x\n", info->nmis[i].lint,
+			       info->nmis[i].uid);
 	}
 	for (unsigned i = 0; i < info->nmcfg; i++)
 		printf("PCIe ECAM at 0x%lx, segment %u, buses %u-%u\n",

@@ -14,19 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ACPI_MAX_TABLES  32
-#define ACPI_MAX_CPUS    256
+#define ACPI_MAX_TABLES	 32
+#define ACPI_MAX_CPUS	 256
 #define ACPI_MAX_IOAPICS 16
-#define ACPI_MAX_ISOS    32
-#define ACPI_MAX_NMIS    16
-#define ACPI_MAX_MCFG    8
+#define ACPI_MAX_ISOS	 32
+#define ACPI_MAX_NMIS	 16
+#define ACPI_MAX_MCFG	 8
 
 /* Refuse tables longer than this: a corrupt length must not make us map gigabytes. */
 #define ACPI_MAX_TABLE_LEN (16u * 1024 * 1024)
 
 struct acpi_platform {
 	/* Make [phys, phys + len) readable; returns a pointer to it, or NULL when it is not
-	 * memory we can read (the table is then skipped). The kernel returns (void *)phys. */
+	 * memory we can read (the table is then skipped). The kernel returns (void *)phys.
+	 * Pointers must stay valid until acpi_parse returns (the root table is walked while
+	 * the tables it lists are mapped); acpi_info keeps no pointers into them. */
 	const void *(*map)(uint64_t phys, size_t len);
 	/* One finished line of diagnostics, without newline; may be NULL. */
 	void (*log)(const char *msg);
@@ -44,7 +46,7 @@ struct acpi_table_desc {
 };
 
 struct acpi_cpu {
-	uint32_t uid;     /* ACPI processor UID */
+	uint32_t uid;	  /* ACPI processor UID */
 	uint32_t apic_id; /* local APIC (or x2APIC) ID */
 	bool enabled;
 	bool online_capable;
@@ -58,7 +60,7 @@ struct acpi_ioapic {
 
 /* Interrupt source override, with the MPS INTI flags decoded (conforming → bus default). */
 struct acpi_irq_override {
-	uint8_t bus;    /* 0 = ISA */
+	uint8_t bus;	/* 0 = ISA */
 	uint8_t source; /* bus IRQ */
 	uint32_t gsi;
 	uint16_t flags; /* raw MPS INTI flags */
@@ -119,11 +121,11 @@ struct acpi_info {
 	uint16_t sci_irq;
 	uint32_t smi_cmd; /* 0: ACPI is always enabled (no SMM handover needed) */
 	uint8_t acpi_enable, acpi_disable;
-	uint16_t pm1a_cnt;  /* I/O port of PM1a_CNT, 0 if none */
-	uint16_t pm1b_cnt;  /* I/O port of PM1b_CNT, 0 if none */
+	uint16_t pm1a_cnt;   /* I/O port of PM1a_CNT, 0 if none */
+	uint16_t pm1b_cnt;   /* I/O port of PM1b_CNT, 0 if none */
 	uint32_t fadt_flags; /* ACPI_FADT_F_* */
 	uint16_t iapc_boot_arch;
-	bool have_reset;     /* RESET_REG_SUP set and a reset register given */
+	bool have_reset; /* RESET_REG_SUP set and a reset register given */
 	struct acpi_addr reset_reg;
 	uint8_t reset_value;
 	uint64_t dsdt_phys;

@@ -77,7 +77,7 @@ struct ACPI_PACKED acpi_fadt {
 	uint8_t reserved0; /* INT_MODEL in ACPI 1.0 */
 	uint8_t preferred_pm_profile;
 	uint16_t sci_int;
-	uint32_t smi_cmd;     /* I/O port; writing acpi_enable there hands ACPI to the OS */
+	uint32_t smi_cmd; /* I/O port; writing acpi_enable there hands ACPI to the OS */
 	uint8_t acpi_enable;
 	uint8_t acpi_disable;
 	uint8_t s4bios_req;
@@ -134,25 +134,26 @@ struct ACPI_PACKED acpi_fadt {
 
 /* 5.2.9.3 IA-PC Boot Architecture Flags. */
 #define ACPI_FADT_BOOT_LEGACY_DEVICES (1u << 0)
-#define ACPI_FADT_BOOT_8042           (1u << 1)
-#define ACPI_FADT_BOOT_NO_VGA         (1u << 2)
-#define ACPI_FADT_BOOT_NO_MSI         (1u << 3)
+#define ACPI_FADT_BOOT_8042	      (1u << 1)
+#define ACPI_FADT_BOOT_NO_VGA	      (1u << 2)
+#define ACPI_FADT_BOOT_NO_MSI	      (1u << 3)
 #define ACPI_FADT_BOOT_NO_CMOS_RTC    (1u << 5)
 
 /* 5.2.9 Table 5.10, Fixed ACPI Description Table Fixed Feature Flags (subset). */
-#define ACPI_FADT_F_WBINVD        (1u << 0)
+#define ACPI_FADT_F_WBINVD	  (1u << 0)
 #define ACPI_FADT_F_RESET_REG_SUP (1u << 10)
-#define ACPI_FADT_F_HW_REDUCED    (1u << 20)
+#define ACPI_FADT_F_HW_REDUCED	  (1u << 20)
 
 /* 5.2.12 Multiple APIC Description Table (MADT), signature "APIC". */
 struct ACPI_PACKED acpi_madt {
 	struct acpi_sdt_header header;
 	uint32_t local_apic_address; /* 32-bit; type 5 entries override it */
-	uint32_t flags;              /* ACPI_MADT_PCAT_COMPAT */
+	uint32_t flags;		     /* ACPI_MADT_PCAT_COMPAT */
 	/* Interrupt controller structures follow, each starting with acpi_madt_entry. */
 };
 
-#define ACPI_MADT_PCAT_COMPAT (1u << 0) /* dual 8259s present: mask them before using the IOAPIC */
+#define ACPI_MADT_PCAT_COMPAT (1u << 0) /* dual 8259s present: mask them before using the IOAPIC   \
+					 */
 
 /* 5.2.12 Table 5.21: every interrupt controller structure starts with type and length. */
 struct ACPI_PACKED acpi_madt_entry {
@@ -178,7 +179,7 @@ struct ACPI_PACKED acpi_madt_local_apic {
 };
 
 /* 5.2.12.2 Table 5.23, Local APIC Flags. */
-#define ACPI_MADT_LAPIC_ENABLED        (1u << 0)
+#define ACPI_MADT_LAPIC_ENABLED	       (1u << 0)
 #define ACPI_MADT_LAPIC_ONLINE_CAPABLE (1u << 1) /* may be enabled later (hotplug) */
 
 /* 5.2.12.3 I/O APIC Structure. */
@@ -193,8 +194,8 @@ struct ACPI_PACKED acpi_madt_io_apic {
 /* 5.2.12.5 Interrupt Source Override Structure. */
 struct ACPI_PACKED acpi_madt_interrupt_override {
 	struct acpi_madt_entry h; /* type 2, length 10 */
-	uint8_t bus;              /* 0: ISA */
-	uint8_t source;           /* bus-relative interrupt source (the ISA IRQ) */
+	uint8_t bus;		  /* 0: ISA */
+	uint8_t source;		  /* bus-relative interrupt source (the ISA IRQ) */
 	uint32_t global_system_interrupt;
 	uint16_t flags; /* MPS INTI flags, ACPI_MPS_INTI_* */
 };
@@ -212,9 +213,9 @@ struct ACPI_PACKED acpi_madt_interrupt_override {
 
 /* 5.2.12.7 Local APIC NMI Structure. */
 struct ACPI_PACKED acpi_madt_local_apic_nmi {
-	struct acpi_madt_entry h; /* type 4, length 6 */
+	struct acpi_madt_entry h;   /* type 4, length 6 */
 	uint8_t acpi_processor_uid; /* 0xff: all processors */
-	uint16_t flags;             /* MPS INTI flags */
+	uint16_t flags;		    /* MPS INTI flags */
 	uint8_t local_apic_lint;    /* LINT0 or LINT1 */
 };
 
@@ -264,15 +265,15 @@ struct ACPI_PACKED acpi_hpet {
 
 /* AML opcodes (20.2.5) used to find \_S5_ (7.4.2: "Name(_S5, Package(){SLP_TYPa, SLP_TYPb,
  * ...})"). */
-#define AML_ZERO_OP        0x00
-#define AML_ONE_OP         0x01
-#define AML_NAME_OP        0x08
-#define AML_BYTE_PREFIX    0x0a
-#define AML_WORD_PREFIX    0x0b
-#define AML_DWORD_PREFIX   0x0c
-#define AML_PACKAGE_OP     0x12
-#define AML_ROOT_CHAR      0x5c /* '\' */
-#define AML_PARENT_PREFIX  0x5e /* '^' */
+#define AML_ZERO_OP	  0x00
+#define AML_ONE_OP	  0x01
+#define AML_NAME_OP	  0x08
+#define AML_BYTE_PREFIX	  0x0a
+#define AML_WORD_PREFIX	  0x0b
+#define AML_DWORD_PREFIX  0x0c
+#define AML_PACKAGE_OP	  0x12
+#define AML_ROOT_CHAR	  0x5c /* '\' */
+#define AML_PARENT_PREFIX 0x5e /* '^' */
 
 /* Offsets fixed by the spec; a slip in the structs above would move a field silently. */
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS is 12 bytes (5.2.3.2)");

@@ -178,8 +178,7 @@ int pa_free(struct page_alloc *pa, uint64_t phys, size_t npages)
 {
 	uint64_t first = phys >> PAGE_SHIFT, n = npages, i, w, mask;
 
-	if (phys % PAGE_SIZE != 0 || n == 0 || first >= pa->max_pages ||
-	    n > pa->max_pages - first)
+	if (phys % PAGE_SIZE != 0 || n == 0 || first >= pa->max_pages || n > pa->max_pages - first)
 		goto bad;
 	/* Check everything before changing anything, so a bad free leaves no trace. */
 	i = first;
@@ -289,8 +288,9 @@ int page_alloc_init(const struct boot_info *bi, uint64_t kernel_start, uint64_t 
 	for (uint32_t r = 0; r < bi->mmap_count; r++) {
 		const struct boot_mmap_entry *e = &bi->mmap[r];
 		if (is_ram(e->type) && e->length != 0)
-			highest = highest > add_sat(e->base, e->length) ? highest
-									 : add_sat(e->base, e->length);
+			highest = highest > add_sat(e->base, e->length)
+				      ? highest
+				      : add_sat(e->base, e->length);
 	}
 	/* Pages past the last whole usable page can never be added, so they need no bits. */
 	max_pages = highest / PAGE_SIZE;

@@ -38,7 +38,7 @@ struct page_alloc {
 	uint64_t nwords;     /* words in each of the two maps */
 	uint64_t avail_pages;
 	uint64_t free_pages;
-	uint64_t hint;      /* next-fit: page index where the next search starts */
+	uint64_t hint;	    /* next-fit: page index where the next search starts */
 	uint64_t bad_frees; /* pa_free calls rejected with -EINVAL, for diagnostics */
 };
 

@@ -245,26 +245,26 @@ static void madt_nmi(struct tb *t, uint8_t uid, uint16_t flags, uint8_t lint)
 
 /* ---- synthetic q35-like machine (UEFI style: RSDP address given, XSDT) ---- */
 
-#define Q35_RSDP 0x100000
-#define Q35_XSDT 0x101000
-#define Q35_RSDT 0x101800
-#define Q35_FADT 0x102000
-#define Q35_MADT 0x103000
-#define Q35_MCFG 0x104000
-#define Q35_HPET 0x105000
-#define Q35_DSDT 0x106000
+#define Q35_RSDP      0x100000
+#define Q35_XSDT      0x101000
+#define Q35_RSDT      0x101800
+#define Q35_FADT      0x102000
+#define Q35_MADT      0x103000
+#define Q35_MCFG      0x104000
+#define Q35_HPET      0x105000
+#define Q35_DSDT      0x106000
 #define Q35_MADT_RSDT 0x107000 /* a different MADT only the RSDT lists */
 
 static void build_madt_q35(uint64_t phys)
 {
 	struct tb t = tb_begin(phys, "APIC", 5);
 	tb_u32(&t, 0xfee00000); /* Local Interrupt Controller Address */
-	tb_u32(&t, 1);          /* PCAT_COMPAT */
+	tb_u32(&t, 1);		/* PCAT_COMPAT */
 	madt_lapic(&t, 0, 0, 1);
 	madt_lapic(&t, 1, 1, 1);
 	madt_ioapic(&t, 0, 0xfec00000, 0);
-	madt_iso(&t, 0, 2, 0);      /* IRQ0 -> GSI2, conforming */
-	madt_iso(&t, 9, 9, 0x000d); /* level, active-high */
+	madt_iso(&t, 0, 2, 0);	      /* IRQ0 -> GSI2, conforming */
+	madt_iso(&t, 9, 9, 0x000d);   /* level, active-high */
 	madt_iso(&t, 11, 11, 0x000f); /* level, active-low */
 	madt_nmi(&t, 0xff, 0x0005, 1);
 	/* An entry type we do not know: skipped by its length. */
@@ -277,12 +277,11 @@ static void build_madt_q35(uint64_t phys)
 }
 
 static const uint8_t s5_aml[] = {
-	/* Decoys: "_S5_" inside a string, and a Name(_S5_, 5) that is no package. */
-	0x0d, 'x', '_', 'S', '5', '_', 0x00,
-	0x08, '_', 'S', '5', '_', 0x0a, 0x05,
-	/* Name(\_S5_, Package(4){5, One, Zero, Zero}) */
-	0x08, '\\', '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, 0x05, 0x01, 0x00, 0x00,
-	0x5b, 0x80, /* trailing AML */
+    /* Decoys: "_S5_" inside a string, and a Name(_S5_, 5) that is no package. */
+    0x0d, 'x', '_', 'S', '5', '_', 0x00, 0x08, '_', 'S', '5', '_', 0x0a, 0x05,
+    /* Name(\_S5_, Package(4){5, One, Zero, Zero}) */
+    0x08, '\\', '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, 0x05, 0x01, 0x00, 0x00, 0x5b,
+    0x80, /* trailing AML */
 };
 
 static void build_q35(void)
@@ -312,22 +311,22 @@ static void build_q35(void)
 	t = tb_begin(Q35_FADT, "FACP", 6);
 	while (t.len < 276)
 		tb_u8(&t, 0);
-	put32(Q35_FADT + 40, 0x1f0000);       /* DSDT: stale, X_DSDT must win */
-	put16(Q35_FADT + 46, 9);              /* SCI_INT */
-	put32(Q35_FADT + 48, 0xb2);           /* SMI_CMD */
-	put8(Q35_FADT + 52, 0xf1);            /* ACPI_ENABLE */
-	put8(Q35_FADT + 53, 0xf0);            /* ACPI_DISABLE */
-	put32(Q35_FADT + 64, 0x1234);         /* PM1a_CNT_BLK: X_ must win */
-	put32(Q35_FADT + 68, 0);              /* PM1b_CNT_BLK */
-	put16(Q35_FADT + 109, 0x0002);        /* IAPC_BOOT_ARCH: 8042 */
+	put32(Q35_FADT + 40, 0x1f0000);	       /* DSDT: stale, X_DSDT must win */
+	put16(Q35_FADT + 46, 9);	       /* SCI_INT */
+	put32(Q35_FADT + 48, 0xb2);	       /* SMI_CMD */
+	put8(Q35_FADT + 52, 0xf1);	       /* ACPI_ENABLE */
+	put8(Q35_FADT + 53, 0xf0);	       /* ACPI_DISABLE */
+	put32(Q35_FADT + 64, 0x1234);	       /* PM1a_CNT_BLK: X_ must win */
+	put32(Q35_FADT + 68, 0);	       /* PM1b_CNT_BLK */
+	put16(Q35_FADT + 109, 0x0002);	       /* IAPC_BOOT_ARCH: 8042 */
 	put32(Q35_FADT + 112, (1u << 10) | 1); /* RESET_REG_SUP | WBINVD */
-	put8(Q35_FADT + 116, 1);              /* RESET_REG: system I/O */
+	put8(Q35_FADT + 116, 1);	       /* RESET_REG: system I/O */
 	put8(Q35_FADT + 117, 8);
 	put8(Q35_FADT + 119, 1);
 	put64(Q35_FADT + 120, 0xcf9);
-	put8(Q35_FADT + 128, 0x06);           /* RESET_VALUE */
-	put64(Q35_FADT + 140, Q35_DSDT);      /* X_DSDT */
-	put8(Q35_FADT + 172, 1);              /* X_PM1a_CNT_BLK: system I/O 0x604 */
+	put8(Q35_FADT + 128, 0x06);	 /* RESET_VALUE */
+	put64(Q35_FADT + 140, Q35_DSDT); /* X_DSDT */
+	put8(Q35_FADT + 172, 1);	 /* X_PM1a_CNT_BLK: system I/O 0x604 */
 	put8(Q35_FADT + 173, 16);
 	put8(Q35_FADT + 175, 2);
 	put64(Q35_FADT + 176, 0x604);
@@ -492,7 +491,8 @@ static void build_pc(void)
 
 	t = tb_begin(PC_DSDT, "DSDT", 1);
 	/* Name(_S5_, Package(2){0x05, 0x05}), with a 2-byte PkgLength (0x40 | 6, 0x00). */
-	const uint8_t aml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x47, 0x00, 0x02, 0x0a, 0x05, 0x0a, 0x05};
+	const uint8_t aml[] = {0x08, '_',  'S',	 '5',  '_',  0x12, 0x47,
+			       0x00, 0x02, 0x0a, 0x05, 0x0a, 0x05};
 	tb_bytes(&t, aml, sizeof(aml));
 	tb_end(&t);
 
@@ -804,8 +804,8 @@ static void test_s5_malformed(void **state)
 	assert_false(info.have_s5);
 	assert_true(log_has("truncated"));
 	/* PkgLength fits the table but the element runs past the package end. */
-	const uint8_t short_pkg[] = {0x08, '_', 'S', '5', '_', 0x12, 0x03, 0x02, 0x0a, 0x05,
-				     0x0a, 0x05, 0x00, 0x00};
+	const uint8_t short_pkg[] = {0x08, '_',	 'S',  '5',  '_',  0x12, 0x03,
+				     0x02, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
 	set_dsdt(short_pkg, sizeof(short_pkg));
 	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
 	assert_false(info.have_s5);
@@ -833,7 +833,7 @@ static void test_s5_malformed(void **state)
 	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
 	assert_false(info.have_s5);
 	/* Word and DWord prefixed small values are fine, and a ^-prefixed name. */
-	const uint8_t wide[] = {0x08, '^', '_', 'S', '5', '_', 0x12, 0x0a, 0x02,
+	const uint8_t wide[] = {0x08, '^',  '_',  'S',	'5',  '_',  0x12, 0x0a, 0x02,
 				0x0b, 0x07, 0x00, 0x0c, 0x03, 0x00, 0x00, 0x00};
 	set_dsdt(wide, sizeof(wide));
 	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
@@ -959,22 +959,22 @@ static void test_qemu_q35_ovmf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_q35, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_irq_to_gsi, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pc_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ebda_scan_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_rsdp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_table_checksum, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_lengths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_madt_truncated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_madt_zero_length_entry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_madt_short_entry_and_override, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_cpus, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_table_outside_memory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_s5_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_qemu_q35_seabios, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_qemu_pc_seabios, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_qemu_q35_ovmf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_q35, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_irq_to_gsi, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pc_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ebda_scan_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_rsdp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_table_checksum, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_lengths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_madt_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_madt_zero_length_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_madt_short_entry_and_override, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_cpus, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table_outside_memory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_s5_malformed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_qemu_q35_seabios, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_qemu_pc_seabios, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_qemu_q35_ovmf, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

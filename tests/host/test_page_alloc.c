@@ -239,15 +239,15 @@ static void test_bad_frees(void **state)
 	pa_add_free(&f->pa, 0, 32 * PG); /* pages 1..31; 32..63 never available */
 	pa_reserve(&f->pa, 8 * PG, 2 * PG);
 	uint64_t free_before = pa_free_pages(&f->pa);
-	assert_int_equal(pa_free(&f->pa, 0, 1), -EINVAL);            /* page 0 */
-	assert_int_equal(pa_free(&f->pa, 8 * PG, 1), -EINVAL);       /* reserved */
-	assert_int_equal(pa_free(&f->pa, 40 * PG, 1), -EINVAL);      /* never added */
-	assert_int_equal(pa_free(&f->pa, 2 * PG + 8, 1), -EINVAL);   /* misaligned */
-	assert_int_equal(pa_free(&f->pa, 64 * PG, 1), -EINVAL);      /* past max_pages */
-	assert_int_equal(pa_free(&f->pa, 60 * PG, 8), -EINVAL);      /* runs past max_pages */
+	assert_int_equal(pa_free(&f->pa, 0, 1), -EINVAL);	   /* page 0 */
+	assert_int_equal(pa_free(&f->pa, 8 * PG, 1), -EINVAL);	   /* reserved */
+	assert_int_equal(pa_free(&f->pa, 40 * PG, 1), -EINVAL);	   /* never added */
+	assert_int_equal(pa_free(&f->pa, 2 * PG + 8, 1), -EINVAL); /* misaligned */
+	assert_int_equal(pa_free(&f->pa, 64 * PG, 1), -EINVAL);	   /* past max_pages */
+	assert_int_equal(pa_free(&f->pa, 60 * PG, 8), -EINVAL);	   /* runs past max_pages */
 	assert_int_equal(pa_free(&f->pa, UINT64_MAX & ~0xfffull, 1), -EINVAL);
 	uint64_t a = pa_alloc(&f->pa, 1, 1);
-	assert_int_equal(pa_free(&f->pa, a, 0), -EINVAL);            /* nothing to free */
+	assert_int_equal(pa_free(&f->pa, a, 0), -EINVAL); /* nothing to free */
 	assert_int_equal(pa_free_pages(&f->pa), free_before - 1);
 	/* An allocated page reserved afterwards is no longer ours to free. */
 	pa_reserve(&f->pa, a, PG);
@@ -352,8 +352,8 @@ static void test_random_against_model(void **state)
 	} live[400];
 	int nlive = 0;
 
-	pa_add_free(&f->pa, 3 * PG + 1, 300 * PG);  /* pages 4..302 */
-	pa_add_free(&f->pa, 350 * PG, 350 * PG); /* pages 350..699 */
+	pa_add_free(&f->pa, 3 * PG + 1, 300 * PG); /* pages 4..302 */
+	pa_add_free(&f->pa, 350 * PG, 350 * PG);   /* pages 350..699 */
 	pa_reserve(&f->pa, 500 * PG, 20 * PG);
 	for (uint64_t p = 0; p < pages; p++)
 		model[p] = ((p >= 4 && p <= 302) || (p >= 350 && !(p >= 500 && p < 520))) ? 1 : 0;
@@ -464,10 +464,10 @@ static void test_init_q35(void **state)
 
 	uint64_t n = 0, a;
 	while ((a = pa_alloc(pa, 1, 1)) != 0) {
-		assert_true(a >= MIB);                       /* first MiB */
-		assert_true(a < KSTART || a >= KEND);        /* kernel image */
+		assert_true(a >= MIB);			     /* first MiB */
+		assert_true(a < KSTART || a >= KEND);	     /* kernel image */
 		assert_true(a < KEND || a >= KEND + 2 * PG); /* bitmap */
-		assert_true(a < 0x7fc0000);                  /* ACPI tables and above */
+		assert_true(a < 0x7fc0000);		     /* ACPI tables and above */
 		n++;
 	}
 	assert_int_equal(n, expect);
@@ -517,11 +517,11 @@ static void test_init_holes_above_4g(void **state)
 	assert_int_equal(pa_alloc(pa, GIB / PG, GIB / PG), 0);
 	uint64_t total;
 	page_alloc_stats(&total, NULL);
-	uint64_t expect = 2 * GIB - MIB       /* below 2 GiB, minus the first MiB */
-			  - 0x8000             /* NVS */
-			  - (KEND - KSTART)    /* kernel */
-			  - 384 * KIB          /* bitmap */
-			  + 2 * GIB;           /* above 4 GiB */
+	uint64_t expect = 2 * GIB - MIB	    /* below 2 GiB, minus the first MiB */
+			  - 0x8000	    /* NVS */
+			  - (KEND - KSTART) /* kernel */
+			  - 384 * KIB	    /* bitmap */
+			  + 2 * GIB;	    /* above 4 GiB */
 	assert_int_equal(total, expect);
 }
 
@@ -530,11 +530,11 @@ static void test_init_overlapping_and_unaligned(void **state)
 	(void)state;
 	bi_reset();
 	bi_add(0, 0xa0000, BOOT_MEM_USABLE);
-	bi_add(0x100400, 0x3f00000, BOOT_MEM_USABLE);        /* unaligned base and end */
-	bi_add(0x2000000, 0x800, BOOT_MEM_ACPI_RECLAIM);     /* inside usable: reserved wins */
-	bi_add(0x180000, 0x1000, BOOT_MEM_BAD);              /* right where the bitmap would go */
-	bi_add(0x3000000, 0x2000000, BOOT_MEM_USABLE);       /* overlaps the big entry */
-	bi_add(0x4800000, 0, BOOT_MEM_RESERVED);             /* zero length: no effect */
+	bi_add(0x100400, 0x3f00000, BOOT_MEM_USABLE);	 /* unaligned base and end */
+	bi_add(0x2000000, 0x800, BOOT_MEM_ACPI_RECLAIM); /* inside usable: reserved wins */
+	bi_add(0x180000, 0x1000, BOOT_MEM_BAD);		 /* right where the bitmap would go */
+	bi_add(0x3000000, 0x2000000, BOOT_MEM_USABLE);	 /* overlaps the big entry */
+	bi_add(0x4800000, 0, BOOT_MEM_RESERVED);	 /* zero length: no effect */
 	assert_int_equal(page_alloc_init(&bi, KSTART, KEND), 0);
 	struct page_alloc *pa = page_alloc_kernel();
 	assert_int_equal(pa->max_pages, 0x5000000 / PG);
@@ -625,24 +625,24 @@ static void test_pages_alloc_free(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_starts_unavailable),
-		cmocka_unit_test(test_contiguous),
-		cmocka_unit_test(test_aligned),
-		cmocka_unit_test(test_exhaustion),
-		cmocka_unit_test(test_fragmentation),
-		cmocka_unit_test(test_free_realloc_and_wrap),
-		cmocka_unit_test(test_double_free),
-		cmocka_unit_test(test_bad_frees),
-		cmocka_unit_test(test_reserved_never_returned),
-		cmocka_unit_test(test_add_free_boundaries),
-		cmocka_unit_test(test_last_page),
-		cmocka_unit_test(test_sparse_big_map),
-		cmocka_unit_test(test_random_against_model),
-		cmocka_unit_test(test_init_q35),
-		cmocka_unit_test(test_init_holes_above_4g),
-		cmocka_unit_test(test_init_overlapping_and_unaligned),
-		cmocka_unit_test(test_init_errors),
-		cmocka_unit_test(test_pages_alloc_free),
+	    cmocka_unit_test(test_init_starts_unavailable),
+	    cmocka_unit_test(test_contiguous),
+	    cmocka_unit_test(test_aligned),
+	    cmocka_unit_test(test_exhaustion),
+	    cmocka_unit_test(test_fragmentation),
+	    cmocka_unit_test(test_free_realloc_and_wrap),
+	    cmocka_unit_test(test_double_free),
+	    cmocka_unit_test(test_bad_frees),
+	    cmocka_unit_test(test_reserved_never_returned),
+	    cmocka_unit_test(test_add_free_boundaries),
+	    cmocka_unit_test(test_last_page),
+	    cmocka_unit_test(test_sparse_big_map),
+	    cmocka_unit_test(test_random_against_model),
+	    cmocka_unit_test(test_init_q35),
+	    cmocka_unit_test(test_init_holes_above_4g),
+	    cmocka_unit_test(test_init_overlapping_and_unaligned),
+	    cmocka_unit_test(test_init_errors),
+	    cmocka_unit_test(test_pages_alloc_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
