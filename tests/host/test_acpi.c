@@ -693,6 +693,10 @@ static void test_madt_short_entry_and_override(void **state)
 	tb_u32(&t, 0xfec00000);
 	madt_lapic(&t, 0, 0, 1);
 	madt_lapic(&t, 1, 4, 2); /* online capable, not enabled */
+	/* Explicit (not conforming) MPS INTI encodings, Table 5.26. */
+	madt_iso(&t, 3, 20, 0x0005); /* edge, active-high */
+	madt_iso(&t, 4, 21, 0x0007); /* edge, active-low */
+	madt_iso(&t, 6, 22, 0x000c); /* level, polarity conforming -> active-high */
 	/* x2APIC (5.2.12.12): reserved 2, x2APIC ID 4, flags 4, UID 4. */
 	tb_u8(&t, 9);
 	tb_u8(&t, 16);
@@ -723,6 +727,16 @@ static void test_madt_short_entry_and_override(void **state)
 	assert_false(info.pcat_compat);
 	assert_int_equal(info.lapic_addr, 0x1fee00000ull);
 	assert_false(info.have_fadt);
+	bool level = true, active_low = true;
+	assert_int_equal(acpi_irq_to_gsi(&info, 3, &level, &active_low), 20);
+	assert_false(level);
+	assert_false(active_low);
+	assert_int_equal(acpi_irq_to_gsi(&info, 4, &level, &active_low), 21);
+	assert_false(level);
+	assert_true(active_low);
+	assert_int_equal(acpi_irq_to_gsi(&info, 6, &level, &active_low), 22);
+	assert_true(level);
+	assert_false(active_low);
 }
 
 static void test_many_cpus(void **state)
