@@ -1,0 +1,13 @@
+# Ring benchmark: build/bench/ringtest (driver thread + device thread over the real vring core).
+# bench/run.py runs it and parses its key=value lines; `build/bench/ringtest --smoke` is quick.
+RINGTEST_SRCS := bench/ringtest/ringtest.c drivers/virtio/virtqueue.c \
+	tests/host/virtio_platform_host.c
+
+$(BUILD)/bench/ringtest: $(RINGTEST_SRCS) $(wildcard drivers/virtio/*.h) arch/x86_64/barrier.h \
+		| $(SETUP_STAMP)
+	$(call say,HOSTCC,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(WARN) -O2 -g -I. -D_GNU_SOURCE -DVIREO_HOST -pthread -o $@ \
+		$(RINGTEST_SRCS) -lpthread
+
+BENCH_DEPS += $(BUILD)/bench/ringtest

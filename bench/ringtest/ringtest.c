@@ -1,0 +1,328 @@
+/*
+ * Ring benchmark in the spirit of Linux's tools/virtio/ringtest (our own code): the real vring
+ * core (drivers/virtio/virtqueue.c) as the driver in one thread, a device in another thread,
+ * one shared ring of 256 entries.
+ *
+ *   mode=poll    neither side sleeps: the device spins on avail->idx and asks for no kicks,
+ *                the driver spins on virtqueue_get_buf with interrupts disabled.
+ *   mode=notify  the device sleeps on a futex when the ring is empty and must be kicked; the
+ *                driver sleeps on a futex when it has nothing to do and must be interrupted.
+ *                Every kick and interrupt is a real FUTEX_WAKE system call (the stand-in for a
+ *                VM exit / an injected interrupt), and is counted.
+ *
+ * The driver keeps the ring full: it adds requests in batches of `batch` (one publish and at
+ * most one kick per batch) whenever that many descriptors are free, and harvests completions.
+ * Each request is one device-writable 64-byte segment that the device "fills" (len = 64).
+ *
+ * Output, one line per configuration, key=value fields (parsed by bench/run.py):
+ *   bench=ring mode=notify event_idx=1 batch=16 cb=normal requests=N ns_per_req=...
+ *   kicks_per_req=... irqs_per_req=... spurious_per_req=...
+ * Usage: ringtest [--smoke] [--count N]
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drivers/virtio/virtio_platform.h"
+#include "drivers/virtio/virtio_ring.h"
+#include "drivers/virtio/virtqueue.h"
+
+#define RING_SIZE 256
+#define BUF_LEN   64
+
+/* ---- wake-ups: a sequence counter + futex, like an eventfd ---------------------------------- */
+
+struct waitq {
+	_Atomic uint32_t seq;
+};
+
+static void wq_signal(struct waitq *w)
+{
+	atomic_fetch_add(&w->seq, 1);
+	syscall(SYS_futex, &w->seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Sleep until the sequence moves past seen (returns at once if it already has). */
+static void wq_wait(struct waitq *w, uint32_t seen)
+{
+	while (atomic_load(&w->seq) == seen)
+		syscall(SYS_futex, &w->seq, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+}
+
+/* ---- one run -------------------------------------------------------------------------------- */
+
+enum mode { MODE_POLL, MODE_NOTIFY };
+
+struct run {
+	enum mode mode;
+	bool event_idx;
+	bool delayed; /* driver re-enables with enable_cb_delayed */
+	unsigned batch;
+	unsigned long total;
+
+	struct virtqueue *vq;
+	struct vring vr; /* device's view, from the addresses a transport would program */
+	struct waitq kick, irq;
+	atomic_bool stop;
+	unsigned long dev_irqs;  /* interrupts the device sent (device thread only) */
+	unsigned long dev_wakes; /* times the device slept and was woken */
+};
+
+static void driver_notify(struct virtqueue *vq)
+{
+	struct run *r = vq->priv;
+
+	if (r->mode == MODE_NOTIFY)
+		wq_signal(&r->kick);
+}
+
+static uint16_t ld16_acquire(uint16_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* The device: consume every available chain, complete it, publish once per pass, then decide
+ * about the interrupt per 2.7.7.2; sleep (notify mode) when there is nothing to do. */
+static void *device_thread(void *arg)
+{
+	struct run *r = arg;
+	struct vring *vr = &r->vr;
+	uint16_t mask = (uint16_t)(vr->num - 1);
+	uint16_t last_avail = 0, used = 0;
+	bool notify_mode = r->mode == MODE_NOTIFY;
+
+	/* Start with kicks suppressed; we ask for them only before sleeping. */
+	if (r->event_idx)
+		__atomic_store_n(&vring_avail_event(vr), (uint16_t)(last_avail - 1), __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vr->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+
+	for (;;) {
+		uint16_t avail = ld16_acquire(&vr->avail->idx); /* then the entries it covers */
+
+		if (avail != last_avail) {
+			uint16_t old_used = used;
+
+			while (last_avail != avail) {
+				uint16_t head = vr->avail->ring[last_avail & mask];
+				struct vring_desc *d = &vr->desc[head];
+				uint32_t len = (d->flags & VRING_DESC_F_WRITE) ? d->len : 0;
+
+				vr->used->ring[used & mask].id = head;
+				vr->used->ring[used & mask].len = len;
+				used++;
+				last_avail++;
+			}
+			/* Used elements before used->idx. */
+			__atomic_store_n(&vr->used->idx, used, __ATOMIC_RELEASE);
+			if (!notify_mode)
+				continue;
+			/* used->idx store before the used_event / flags load (store -> load). */
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			bool need;
+			if (r->event_idx)
+				need = vring_need_event(__atomic_load_n(&vring_used_event(vr),
+									 __ATOMIC_RELAXED),
+							used, old_used);
+			else
+				need = !(__atomic_load_n(&vr->avail->flags, __ATOMIC_RELAXED) &
+					 VRING_AVAIL_F_NO_INTERRUPT);
+			if (need) {
+				r->dev_irqs++;
+				wq_signal(&r->irq);
+			}
+			continue;
+		}
+		if (atomic_load(&r->stop))
+			break;
+		if (!notify_mode) {
+			arch_cpu_relax();
+			continue;
+		}
+		/* Nothing to do: ask for a kick, re-check (the same lost wake-up race as the
+		 * driver's enable_cb), sleep. */
+		uint32_t seen = atomic_load(&r->kick.seq);
+		if (r->event_idx)
+			__atomic_store_n(&vring_avail_event(vr), last_avail, __ATOMIC_RELAXED);
+		else
+			__atomic_store_n(&vr->used->flags, 0, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (ld16_acquire(&vr->avail->idx) == last_avail && !atomic_load(&r->stop)) {
+			wq_wait(&r->kick, seen);
+			r->dev_wakes++;
+		}
+		/* Busy again: no kicks wanted. With EVENT_IDX the stale avail_event does that by
+		 * itself (the driver's index has moved past it). */
+		if (!r->event_idx)
+			__atomic_store_n(&vr->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu % ncpu, &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static uint8_t bufs[RING_SIZE][BUF_LEN];
+
+/* Returns 0, or -1 when the run went wrong (lost requests, bad length, broken queue). */
+static int run_one(struct run *r)
+{
+	struct virtqueue_config cfg = {
+		.name = "ringtest",
+		.num = RING_SIZE,
+		.layout = VIRTQUEUE_LAYOUT_MODERN,
+		.event_idx = r->event_idx,
+		.notify = driver_notify,
+		.priv = r,
+	};
+	unsigned long started = 0, completed = 0, bad = 0;
+	pthread_t dev;
+	double t0, t1;
+
+	if (virtqueue_create(&cfg, &r->vq) != 0)
+		return -1;
+	r->vr.num = RING_SIZE;
+	r->vr.desc = (struct vring_desc *)(uintptr_t)virtqueue_desc_phys(r->vq);
+	r->vr.avail = (struct vring_avail *)(uintptr_t)virtqueue_avail_phys(r->vq);
+	r->vr.used = (struct vring_used *)(uintptr_t)virtqueue_used_phys(r->vq);
+	atomic_store(&r->stop, false);
+	virtqueue_disable_cb(r->vq); /* the driver is busy to begin with */
+
+	pthread_create(&dev, NULL, device_thread, r);
+	pin(dev, 1);
+	pin(pthread_self(), 0);
+
+	t0 = now_ns();
+	while (completed < r->total) {
+		unsigned long want = r->total - started;
+		unsigned n = 0, got = 0;
+		void *tok;
+		uint32_t len;
+
+		if (want > r->batch)
+			want = r->batch;
+		if (want && virtqueue_num_free(r->vq) >= want) {
+			for (; n < want; n++) {
+				unsigned slot = (unsigned)((started + n) % RING_SIZE);
+				struct vq_sg sg = {bufs[slot], BUF_LEN};
+
+				if (virtqueue_add(r->vq, &sg, 0, 1, bufs[slot]) != 0)
+					break;
+			}
+			started += n;
+			virtqueue_kick(r->vq); /* one publish, at most one kick per batch */
+		}
+		while ((tok = virtqueue_get_buf(r->vq, &len)) != NULL) {
+			if (len != BUF_LEN)
+				bad++;
+			completed++;
+			got++;
+		}
+		if (n || got)
+			continue;
+		if (virtqueue_is_broken(r->vq))
+			break;
+		if (r->mode == MODE_POLL) {
+			arch_cpu_relax();
+			continue;
+		}
+		/* Idle: enable the interrupt (the re-check says whether we may sleep), sleep,
+		 * then run the "interrupt handler" and go back to polled harvesting. */
+		uint32_t seen = atomic_load(&r->irq.seq);
+		bool idle = r->delayed ? virtqueue_enable_cb_delayed(r->vq)
+				       : virtqueue_enable_cb(r->vq);
+		if (idle) {
+			wq_wait(&r->irq, seen);
+			virtqueue_interrupt(r->vq);
+		}
+		virtqueue_disable_cb(r->vq);
+	}
+	t1 = now_ns();
+
+	atomic_store(&r->stop, true);
+	wq_signal(&r->kick);
+	pthread_join(dev, NULL);
+
+	const struct virtqueue_stats *s = &r->vq->stats;
+	double n = (double)r->total;
+	printf("bench=ring mode=%s event_idx=%d batch=%u cb=%s requests=%lu ns_per_req=%.1f "
+	       "kicks_per_req=%.4f irqs_per_req=%.4f spurious_per_req=%.4f\n",
+	       r->mode == MODE_POLL ? "poll" : "notify", r->event_idx, r->batch,
+	       r->mode == MODE_POLL ? "off" : (r->delayed ? "delayed" : "normal"), r->total,
+	       (t1 - t0) / n, s->kicks / n, r->dev_irqs / n, s->spurious / n);
+	fflush(stdout);
+
+	int ret = 0;
+	if (completed != r->total || bad || s->added != r->total || virtqueue_is_broken(r->vq)) {
+		fprintf(stderr, "ringtest: run failed: completed %lu of %lu, %lu bad lengths%s%s\n",
+			completed, r->total, bad, virtqueue_is_broken(r->vq) ? ", broken: " : "",
+			virtqueue_is_broken(r->vq) ? r->vq->broken_reason : "");
+		ret = -1;
+	}
+	virtqueue_destroy(r->vq);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long count = 300000;
+	static const unsigned batches[] = {1, 16, 64};
+	int failed = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--smoke")) {
+			count = 2000;
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			count = strtoul(argv[++i], NULL, 0);
+		} else {
+			fprintf(stderr, "usage: %s [--smoke] [--count N]\n", argv[0]);
+			return 2;
+		}
+	}
+	for (int m = 0; m < 2; m++) {
+		for (int ev = 0; ev < 2; ev++) {
+			for (unsigned b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+				/* enable_cb_delayed differs from enable_cb only with EVENT_IDX. */
+				for (int del = 0; del < (m == MODE_NOTIFY && ev ? 2 : 1); del++) {
+					struct run r = {
+						.mode = (enum mode)m,
+						.event_idx = ev,
+						.delayed = del,
+						.batch = batches[b],
+						.total = count,
+					};
+					if (run_one(&r) != 0)
+						failed = 1;
+				}
+			}
+		}
+	}
+	return failed;
+}
