@@ -98,29 +98,43 @@ static void bar_problem(struct pci_dev *d, unsigned i, uint32_t prob, const char
 	pci_log("pci " PCI_BDF_FMT ": BAR%u %s, ignored", PCI_BDF_ARGS(d), i, what);
 }
 
+/* Write all ones, then all zeros, to the BAR at off and restore orig. Returns the bits that
+ * followed both writes: the writable address bits. Bits stuck at one (a read-only address, or
+ * flags) are not part of the size; a real BAR has none in its address field [PCI 6.2.5.1], so
+ * reading them back as "size" would accept a broken BAR with a made-up size. */
+static uint32_t bar_probe(struct pci_dev *d, uint16_t off, uint32_t orig, uint32_t *ones)
+{
+	uint32_t zeros;
+
+	pci_cfg_write32(d, off, 0xFFFFFFFFu);
+	*ones = pci_cfg_read32(d, off);
+	pci_cfg_write32(d, off, 0);
+	zeros = pci_cfg_read32(d, off);
+	pci_cfg_write32(d, off, orig);
+	return *ones & ~zeros;
+}
+
 /*
- * Size BAR i [PCI 6.2.5.1]: write all ones, read back which address bits stuck (the size mask),
- * restore the original value. Returns the number of BAR slots consumed (2 for a 64-bit BAR).
- * The caller has turned off decoding.
+ * Size BAR i [PCI 6.2.5.1]: the writable address bits form the size mask (all bits above the
+ * size are writable, those below it are hardwired to zero). Returns the number of BAR slots
+ * consumed (2 for a 64-bit BAR). The caller has turned off decoding.
  */
 static unsigned size_bar(struct pci_dev *d, unsigned i)
 {
 	uint16_t off = (uint16_t)(PCI_BAR0 + i * PCI_BAR_STRIDE);
 	struct pci_bar *b = &d->bar[i];
-	uint32_t orig, rb, orig_hi = 0, rb_hi = 0;
+	uint32_t orig, rb, wr, orig_hi, rb_hi, wr_hi;
 	uint64_t mask, addr;
 	unsigned used = 1;
 
 	orig = pci_cfg_read32(d, off);
-	pci_cfg_write32(d, off, 0xFFFFFFFFu);
-	rb = pci_cfg_read32(d, off);
-	pci_cfg_write32(d, off, orig);
+	wr = bar_probe(d, off, orig, &rb);
 
 	if (orig == 0 && rb == 0)
 		return 1; /* not implemented: hardwired to zero */
 
 	if (orig & PCI_BAR_SPACE_IO) {
-		mask = rb & PCI_BAR_IO_MASK;
+		mask = wr & PCI_BAR_IO_MASK;
 		addr = orig & PCI_BAR_IO_MASK;
 		/* A function decoding only 16 I/O address bits hardwires the upper 16 to zero. */
 		if (mask && !(mask & 0xFFFF0000u))
@@ -140,16 +154,14 @@ static unsigned size_bar(struct pci_dev *d, unsigned i)
 				return 1;
 			}
 			orig_hi = pci_cfg_read32(d, off + PCI_BAR_STRIDE);
-			pci_cfg_write32(d, off + PCI_BAR_STRIDE, 0xFFFFFFFFu);
-			rb_hi = pci_cfg_read32(d, off + PCI_BAR_STRIDE);
-			pci_cfg_write32(d, off + PCI_BAR_STRIDE, orig_hi);
-			mask = (uint64_t)rb_hi << 32 | (rb & PCI_BAR_MEM_MASK);
+			wr_hi = bar_probe(d, off + PCI_BAR_STRIDE, orig_hi, &rb_hi);
+			mask = (uint64_t)wr_hi << 32 | (wr & PCI_BAR_MEM_MASK);
 			addr = (uint64_t)orig_hi << 32 | (orig & PCI_BAR_MEM_MASK);
 			b->type = PCI_BAR_MEM64;
 			d->bar[i + 1].type = PCI_BAR_MEM64_HI;
 			used = 2;
 		} else {
-			mask = 0xFFFFFFFF00000000ull | (rb & PCI_BAR_MEM_MASK);
+			mask = 0xFFFFFFFF00000000ull | (wr & PCI_BAR_MEM_MASK);
 			addr = orig & PCI_BAR_MEM_MASK;
 			b->type = PCI_BAR_MEM32;
 		}
