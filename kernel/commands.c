@@ -87,10 +87,12 @@ static int cmd_fault(int argc, char **argv)
 	} else if (strcmp(k, "ud") == 0) {
 		__asm__ volatile("ud2");
 	} else if (strcmp(k, "de") == 0) {
-		volatile int zero = 0;
-		return 1 / zero;
+		volatile int num = 7, zero = 0; /* 1 / x compiles to compares, 7 / x to idiv */
+		return num / zero;
 	} else if (strcmp(k, "gp") == 0) {
-		cpu_wrmsr(0xdeadbeef, 0); /* no such MSR */
+		/* A non-canonical address (bits 63:47 not all equal) raises #GP, not #PF. */
+		volatile int *p = (volatile int *)0x8000000000000000ull;
+		*p = 1;
 	} else {
 		printf("error: unknown fault '%s' (null, pf, ud, de, gp)\n", k);
 		return 2;

@@ -46,18 +46,27 @@ int shell_run_line(const char *line)
 	char *argv[MAX_ARGS + 1];
 	int argc = 0;
 
-	if (strlen(line) >= sizeof(buf)) {
-		printf("error: line too long (max %d characters)\n", MAX_LINE - 1);
-		return last_status = 2;
-	}
-	strcpy(buf, line);
+	/* Expand "$?" (the previous status) anywhere in the line. */
 	snprintf(status, sizeof(status), "%d", last_status);
+	size_t n = 0;
+	for (const char *p = line; *p; p++) {
+		const char *piece = p, *dollar = strncmp(p, "$?", 2) == 0 ? status : NULL;
+		size_t len = dollar ? strlen(status) : 1;
+		if (n + len >= sizeof(buf)) {
+			printf("error: line too long (max %d characters)\n", MAX_LINE - 1);
+			return last_status = 2;
+		}
+		memcpy(buf + n, dollar ? dollar : piece, len);
+		n += len;
+		p += dollar ? 1 : 0;
+	}
+	buf[n] = 0;
 	for (char *p = strtok(buf, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
 		if (argc == MAX_ARGS) {
 			printf("error: too many arguments (max %d)\n", MAX_ARGS - 1);
 			return last_status = 2;
 		}
-		argv[argc++] = strcmp(p, "$?") == 0 ? status : p;
+		argv[argc++] = p;
 	}
 	argv[argc] = NULL;
 	if (argc == 0)

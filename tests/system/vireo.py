@@ -24,6 +24,7 @@ class Vireo:
         self.monitor_path = os.path.join(self.tmp, "monitor.sock")
         self.timeout = timeout
         self.output = ""
+        self._cr = ""
         args = [QEMU, "-M", machine, "-accel", "tcg", "-cpu", "max", "-m", str(mem),
                 "-display", "none", "-serial", "stdio", "-no-reboot",
                 "-monitor", f"unix:{self.monitor_path},server,nowait",
@@ -50,7 +51,11 @@ class Vireo:
         if r:
             data = os.read(self.proc.stdout.fileno(), 65536)
             if data:
-                self.output += data.decode("utf-8", "replace").replace("\r\n", "\n")
+                # QEMU forwards the UART byte by byte, so a "\r\n" may be split across reads:
+                # hold a trailing "\r" back until the next read shows what follows it.
+                text = self._cr + data.decode("utf-8", "replace")
+                self._cr = "\r" if text.endswith("\r") else ""
+                self.output += text[:-1 if self._cr else None].replace("\r\n", "\n")
                 return True
             return False
         return None
