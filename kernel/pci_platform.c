@@ -1,0 +1,172 @@
+/*
+ * The kernel's side of the PCI layer (drivers/pci): which configuration mechanism to use
+ * (ECAM from the ACPI MCFG table on q35, the 0xCF8/0xCFC ports on pc), how device memory is
+ * mapped (uncached, also above 4 GiB), how MSI messages are formed (LAPIC) and how an INTx line
+ * reaches a handler (IOAPIC, shared lines allowed). Then enumeration, driver probing, `lspci`.
+ *
+ * Not done: AML evaluation of _PRT. INTx uses the interrupt line firmware wrote into each
+ * function's configuration space (SeaBIOS and OVMF both program it and the chipset's PIRQ
+ * routing), which is also an IOAPIC input on QEMU's pc and q35 chipsets.
+ */
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
+#include "drivers/pci/pci.h"
+#include "drivers/pci/pci_access.h"
+#include "kernel/kernel.h"
+#include "kernel/platform.h"
+#include "kernel/shell.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct pci_ecam ecam;
+static const char *mechanism = "none";
+
+static void *map_mmio(void *ctx, uint64_t phys, uint64_t size)
+{
+	(void)ctx;
+	return mmio_map(phys, size);
+}
+
+static void compose(void *ctx, uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
+{
+	(void)ctx;
+	msi_compose(vector, cpu, addr, data);
+}
+
+/* One IOAPIC input per INTx line, shared by every function on it: each attached handler gets a
+ * slot, and all of a line's slots run on its vector (irq_register allows several). */
+#define MAX_INTX_SLOTS 32
+static struct intx_slot {
+	pci_intx_handler_t handler;
+	void *arg;
+	uint8_t line, vector;
+} slots[MAX_INTX_SLOTS];
+static int nslots;
+static uint8_t line_vector[256];
+
+static void intx_trampoline(void *ctx)
+{
+	struct intx_slot *s = ctx;
+	s->handler(s->arg);
+}
+
+/* A PCI interrupt line's GSI and polarity: the MADT override for that IRQ when there is one
+ * (QEMU's tables describe its PCI lines as level, active high), else PCI's default of level
+ * triggered, active low (PCI local bus spec 2.2.6). */
+static uint32_t pci_line_to_gsi(uint8_t line, bool *level, bool *active_low)
+{
+	*level = true;
+	*active_low = true;
+	for (unsigned i = 0; kernel_acpi_ok && i < kernel_acpi.nisos; i++) {
+		const struct acpi_irq_override *o = &kernel_acpi.isos[i];
+		if (o->bus == 0 && o->source == line) {
+			uint16_t pol = o->flags & 3, trig = (o->flags >> 2) & 3;
+			if (pol)
+				*active_low = o->active_low;
+			if (trig)
+				*level = o->level;
+			return o->gsi;
+		}
+	}
+	return line;
+}
+
+static int intx_attach(void *ctx, const struct pci_dev *dev, uint8_t line,
+		       pci_intx_handler_t handler, void *arg)
+{
+	(void)ctx;
+	(void)dev;
+	if (nslots == MAX_INTX_SLOTS)
+		return -ENOSPC;
+	if (!line_vector[line]) {
+		int v = irq_alloc_vector();
+		if (v < 0)
+			return v;
+		bool level, active_low;
+		uint32_t gsi = pci_line_to_gsi(line, &level, &active_low);
+		int err = ioapic_route(gsi, (uint8_t)v, level, active_low, lapic_id());
+		if (err)
+			return err;
+		line_vector[line] = (uint8_t)v;
+	}
+	struct intx_slot *s = &slots[nslots++];
+	*s = (struct intx_slot){handler, arg, line, line_vector[line]};
+	return irq_register(s->vector, intx_trampoline, s);
+}
+
+static void pci_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap); /* the PCI layer prefixes its own lines */
+	printf("\n");
+	va_end(ap);
+}
+
+static struct pci_platform plat = {
+	.map_mmio = map_mmio,
+	.msi_compose = compose,
+	.intx_attach = intx_attach,
+	.log = pci_log,
+};
+
+int pci_platform_init(void);
+int pci_platform_init(void)
+{
+	if (kernel_acpi_ok && kernel_acpi.nmcfg) {
+		const struct acpi_mcfg_entry *m = &kernel_acpi.mcfg[0];
+		uint64_t size = ((uint64_t)m->end_bus - m->start_bus + 1) << 20;
+		/* The MCFG base address is that of bus 0 even when start_bus is higher. */
+		uint64_t base = m->base + ((uint64_t)m->start_bus << 20);
+		ecam.base = mmio_map(base, size);
+		ecam.bus_start = m->start_bus;
+		ecam.bus_end = m->end_bus;
+		if (ecam.base) {
+			plat.ctx = &ecam;
+			plat.cfg_read = pci_ecam_read;
+			plat.cfg_write = pci_ecam_write;
+			plat.cfg_size = PCI_CFG_SIZE_PCIE;
+			mechanism = "ECAM";
+		}
+	}
+	if (!plat.cfg_read) {
+		plat.ctx = (void *)&pci_portio_x86;
+		plat.cfg_read = pci_portio_read;
+		plat.cfg_write = pci_portio_write;
+		plat.cfg_size = PCI_CFG_SIZE;
+		mechanism = "ports 0xcf8/0xcfc";
+	}
+	int err = pci_init(&plat);
+	if (err < 0) {
+		printf("pci: enumeration failed (%d)\n", err);
+		return err;
+	}
+	printf("pci: %zu functions via %s%s\n", pci_dev_count(), mechanism,
+	       ecam.base ? "" : " (no MCFG)");
+	return 0;
+}
+
+static int lspci_out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static int cmd_lspci(int argc, char **argv)
+{
+	bool verbose = argc == 2 && strcmp(argv[1], "-v") == 0;
+	if (argc > 2 || (argc == 2 && !verbose))
+		return shell_usage(argv[0]);
+	pci_lspci(verbose, lspci_out);
+	return 0;
+}
+SHELL_COMMAND(lspci, "lspci", "[-v]", "PCI functions: ids, class, BARs, capabilities, IRQs, driver",
+	      cmd_lspci);
