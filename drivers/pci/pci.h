@@ -241,9 +241,10 @@ uint16_t pci_find_ext_cap(const struct pci_dev *d, uint16_t id);
 /* Best mode the function offers: MSI-X if usable, else MSI, else INTx if it has a pin. */
 enum pci_irq_mode pci_irq_best(const struct pci_dev *d);
 
-/* MSI-X [PCI 6.8.2]. pci_msix_enable maps the table and PBA, enables MSI-X with every entry
- * masked and INTx disabled, and turns bus mastering on. Returns 0, -ENODEV (no usable MSI-X),
- * -ENOSYS/-ENOMEM (mapping). */
+/* MSI-X [PCI 6.8.2]. pci_msix_enable maps the table and PBA, turns memory decode on, enables
+ * MSI-X with every entry masked and INTx disabled (MSI off), and turns bus mastering on.
+ * Returns 0, -ENODEV (no usable MSI-X), -ENOSYS/-ENOMEM (mapping), -ENXIO (a memory BAR is
+ * unassigned, so memory decode cannot be turned on safely). */
 int pci_msix_enable(struct pci_dev *d);
 /* Disable MSI-X (entries stay programmed). */
 void pci_msix_disable(struct pci_dev *d);
