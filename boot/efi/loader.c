@@ -13,7 +13,6 @@
 #include "cpu.h"
 
 #define MB_HEADER_MAGIC 0x1BADB002u /* multiboot spec 3.1.2 */
-#define MB_FLAG_ADDRESS (1u << 16)  /* the a.out-kludge address fields are valid */
 #define EBS_ATTEMPTS 8
 /* Room for the memory map to grow between sizing it and the final GetMemoryMap: our own
  * allocations after sizing and whatever the firmware does in timer callbacks. */
@@ -36,8 +35,9 @@ static EFI_STATUS check_image(const struct vireo_image_header *h, UINT64 blob_by
 		Print(L"vireo: embedded image is %ld bytes, smaller than its header\n", blob_bytes);
 		return EFI_LOAD_ERROR;
 	}
-	if (h->mb_magic != MB_HEADER_MAGIC || (UINT32)(h->mb_magic + h->mb_flags + h->mb_checksum) != 0 ||
-	    !(h->mb_flags & MB_FLAG_ADDRESS)) {
+	/* Flag 16 (a.out kludge) may be clear: the kernel lets multiboot loaders use its ELF program
+	 * headers, but fills the address fields for us anyway (boot/multiboot/entry.S). */
+	if (h->mb_magic != MB_HEADER_MAGIC || (UINT32)(h->mb_magic + h->mb_flags + h->mb_checksum) != 0) {
 		Print(L"vireo: bad multiboot header (magic %x flags %x checksum %x)\n", h->mb_magic,
 		      h->mb_flags, h->mb_checksum);
 		return EFI_LOAD_ERROR;
