@@ -5,6 +5,7 @@
 #include "kernel/shell.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
+#include "kernel/idle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,7 @@ static int read_char(void)
 {
 	int c;
 	while ((c = console_getc_nonblock()) < 0)
-		cpu_sti_hlt(); /* the UART or the tick wakes us */
+		idle_wait(); /* services run; then the UART, the tick or a device wakes us */
 	return c;
 }
 

@@ -64,8 +64,9 @@ struct netdev {
 	void *driver_priv;
 	struct netdev_stats stats; /* kept by the driver */
 
-	/* Filled by the stack (netdev_register's caller side). Called from the context that
-	 * harvested the completion: the driver's interrupt handler or ops->poll. */
+	/* Filled by the stack. Called only from ops->poll, i.e. from the kernel's main loop,
+	 * never from an interrupt handler: lwIP (NO_SYS) is not reentrant. In irq mode the
+	 * driver's interrupt handler just wakes the main loop (idle_kick), which calls poll. */
 	void (*rx)(struct netdev *nd, void *data, size_t len, bool csum_ok, void *rx_token);
 	void (*tx_done)(struct netdev *nd, void *token);
 	void (*link_changed)(struct netdev *nd);
