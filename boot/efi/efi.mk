@@ -35,7 +35,7 @@ EFI_SECTIONS := -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .r
 EFI_SRCS := $(wildcard boot/efi/*.c)
 EFI_OBJS := $(patsubst boot/efi/%.c,$(BUILD)/efi/%.o,$(EFI_SRCS))
 
-$(BUILD)/efi/%.o: boot/efi/%.c | $(SETUP_STAMP)
+$(BUILD)/efi/%.o: boot/efi/%.c boot/efi/efi.mk | $(SETUP_STAMP)
 	$(call say,EFICC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
