@@ -182,7 +182,8 @@ struct pci_dev {
  * Enumerate every function reachable from bus 0 through plat: all 32 devices of each bus,
  * functions 1..7 where function 0 says multifunction, and the secondary bus of every PCI-to-PCI
  * bridge / PCIe port (depth first, numbers as firmware assigned them). Sizes the BARs, walks the
- * capability lists. Forgets any previous enumeration and all driver registrations.
+ * capability lists. Forgets any previous enumeration (and the bindings in it); driver
+ * registrations are kept, so drivers may register before or after pci_init().
  * plat must stay valid for the life of the layer. Returns the number of functions recorded, or
  * -EINVAL when plat lacks cfg_read/cfg_write.
  */
@@ -302,6 +303,9 @@ struct pci_driver {
 /* Register drv (it must stay valid). Returns 0, -EINVAL (no name/ids/probe), -EEXIST (already
  * registered) or -ENOSPC (PCI_MAX_DRIVERS reached). */
 int pci_register_driver(const struct pci_driver *drv);
+/* Remove drv from the registry. Returns 0, -ENOENT (not registered) or -EBUSY (a function is
+ * bound to it: there is no remove callback to unbind it). */
+int pci_unregister_driver(const struct pci_driver *drv);
 /* The entry of ids matching d, or NULL. */
 const struct pci_device_id *pci_match_id(const struct pci_device_id *ids, const struct pci_dev *d);
 /* Offer every unbound function to the registered drivers, in registration order. Returns the

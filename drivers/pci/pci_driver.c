@@ -37,6 +37,24 @@ int pci_register_driver(const struct pci_driver *drv)
 	return 0;
 }
 
+int pci_unregister_driver(const struct pci_driver *drv)
+{
+	size_t i = 0;
+
+	while (i < pci_state.ndrivers && pci_state.drivers[i] != drv)
+		i++;
+	if (i == pci_state.ndrivers)
+		return -ENOENT;
+	for (size_t k = 0; k < pci_state.ndevs; k++)
+		if (pci_state.devs[k].driver == drv)
+			return -EBUSY;
+	/* Keep the order: it is the probing order. */
+	for (; i + 1 < pci_state.ndrivers; i++)
+		pci_state.drivers[i] = pci_state.drivers[i + 1];
+	pci_state.ndrivers--;
+	return 0;
+}
+
 int pci_probe_all(void)
 {
 	int bound = 0;

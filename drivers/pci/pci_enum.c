@@ -493,7 +493,10 @@ int pci_init(const struct pci_platform *plat)
 {
 	if (!plat || !plat->cfg_read || !plat->cfg_write)
 		return -EINVAL;
-	memset(&pci_state, 0, sizeof(pci_state));
+	/* Drop the old table, keep the driver registrations. */
+	memset(pci_state.devs, 0, sizeof(pci_state.devs));
+	pci_state.ndevs = 0;
+	pci_state.dropped = 0;
 	memset(bus_seen, 0, sizeof(bus_seen));
 	pci_state.plat = plat;
 	pci_state.cfg_size = plat->cfg_size >= PCI_CFG_SIZE_PCIE ? PCI_CFG_SIZE_PCIE : PCI_CFG_SIZE;

@@ -20,11 +20,14 @@
 
 static struct fake_pci fake;
 
+static void unregister_test_drivers(void);
+
 static void init_standard(uint16_t cfg_size)
 {
 	fake_reset(&fake, cfg_size);
 	fake_build_standard(&fake);
 	assert_int_equal(pci_init(&fake.plat), 13);
+	unregister_test_drivers();
 }
 
 static struct pci_dev *bdf(uint8_t b, uint8_t d, uint8_t f)
@@ -997,6 +1000,15 @@ static const struct pci_driver drv_b = {"usb-test", ids_b, probe_b};
 static const struct pci_driver drv_c = {"rng-broken", ids_rng, probe_c};
 static const struct pci_driver drv_d = {"rng-good", ids_rng, probe_d};
 
+static const struct pci_driver *const test_drivers[] = {&drv_a, &drv_b, &drv_c, &drv_d};
+
+/* Registrations survive pci_init: start each test with none of ours. */
+static void unregister_test_drivers(void)
+{
+	for (size_t i = 0; i < sizeof(test_drivers) / sizeof(test_drivers[0]); i++)
+		pci_unregister_driver(test_drivers[i]);
+}
+
 static void test_driver_model(void **state)
 {
 	(void)state;
@@ -1052,9 +1064,39 @@ static void test_driver_registry_full(void **state)
 	assert_int_equal(pci_register_driver(&many[PCI_MAX_DRIVERS]), -ENOSPC);
 	struct pci_driver noprobe = {"y", ids_rng, NULL};
 	assert_int_equal(pci_register_driver(&noprobe), -EINVAL);
-	/* pci_init forgets the registrations. */
+
+	/* pci_init keeps the registrations: drivers may register before enumeration. */
 	init_standard(PCI_CFG_SIZE_PCIE);
-	assert_int_equal(pci_register_driver(&many[0]), 0);
+	assert_int_equal(pci_register_driver(&many[PCI_MAX_DRIVERS]), -ENOSPC);
+	assert_int_equal(pci_probe_all(), 0); /* every one of them fails 02:01.0 */
+	assert_int_equal(bdf(2, 1, 0)->probe_err, -EIO);
+	assert_null(bdf(2, 1, 0)->driver);
+
+	assert_int_equal(pci_unregister_driver(&many[3]), 0);
+	assert_int_equal(pci_unregister_driver(&many[3]), -ENOENT);
+	assert_int_equal(pci_register_driver(&many[PCI_MAX_DRIVERS]), 0);
+	for (int i = 0; i <= PCI_MAX_DRIVERS; i++)
+		if (i != 3)
+			assert_int_equal(pci_unregister_driver(&many[i]), 0);
+}
+
+static void test_driver_registered_before_init(void **state)
+{
+	(void)state;
+	init_standard(PCI_CFG_SIZE_PCIE);
+	probes_d = 0;
+	assert_int_equal(pci_register_driver(&drv_d), 0);
+	fake_reset(&fake, PCI_CFG_SIZE_PCIE);
+	fake_build_standard(&fake);
+	assert_int_equal(pci_init(&fake.plat), 13);
+	assert_int_equal(pci_probe_all(), 1);
+	assert_int_equal(probes_d, 1);
+	assert_ptr_equal(bdf(2, 1, 0)->driver, &drv_d);
+	/* Bound: cannot be unregistered (no remove callback). */
+	assert_int_equal(pci_unregister_driver(&drv_d), -EBUSY);
+	/* Re-enumeration drops the binding, then it can go. */
+	pci_init(&fake.plat);
+	assert_int_equal(pci_unregister_driver(&drv_d), 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1341,6 +1383,7 @@ int main(void)
 		cmocka_unit_test(test_int_pin_and_line_checks),
 		cmocka_unit_test(test_driver_model),
 		cmocka_unit_test(test_driver_registry_full),
+		cmocka_unit_test(test_driver_registered_before_init),
 		cmocka_unit_test(test_lspci_short),
 		cmocka_unit_test(test_lspci_verbose),
 		cmocka_unit_test(test_lspci_problems),
