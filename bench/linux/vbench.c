@@ -129,6 +129,61 @@ static uint64_t next_offset(struct blkjob *j)
 	return b * j->bs;
 }
 
+/* The guest's own interrupt count for a virtio device: the "virtioN-..." request-queue lines
+ * of /proc/interrupts (not "-config"), summed over CPUs. N comes from /sys/block/DEV/device.
+ * Returns -1 when it cannot tell (not a virtio disk, no MSI-X). */
+static long virtio_irqs(const char *virtio)
+{
+	if (!virtio[0])
+		return -1;
+	FILE *f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	char line[1024], pfx[64];
+	snprintf(pfx, sizeof(pfx), "%s-", virtio);
+	long total = -1;
+	int ncpu = 0;
+	if (fgets(line, sizeof(line), f))
+		for (char *t = strtok(line, " \t\n"); t; t = strtok(NULL, " \t\n"))
+			ncpu++;
+	while (fgets(line, sizeof(line), f)) {
+		char *name = strstr(line, pfx);
+		if (!name || strstr(name, "-config"))
+			continue;
+		char *p = strchr(line, ':');
+		if (!p)
+			continue;
+		p++;
+		for (int c = 0; c < ncpu; c++) {
+			char *end;
+			long v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			total = (total < 0 ? 0 : total) + v;
+			p = end;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
+static void virtio_name_of(const char *dev, char *out, size_t len)
+{
+	char path[256], link[256];
+	const char *base = strrchr(dev, '/');
+	base = base ? base + 1 : dev;
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/sys/block/%s/device", base);
+	ssize_t r = readlink(path, link, sizeof(link) - 1);
+	if (r <= 0)
+		return;
+	link[r] = 0;
+	const char *v = strrchr(link, '/');
+	v = v ? v + 1 : link;
+	if (!strncmp(v, "virtio", 6))
+		snprintf(out, len, "%.31s", v);
+}
+
 static int cmd_blk(int argc, char **argv)
 {
 	if (argc < 1) {
@@ -185,6 +240,9 @@ static int cmd_blk(int argc, char **argv)
 	}
 	memset(buf, 0x5a, j.bs * (size_t)qd);
 
+	char virtio[32];	/* "virtioN" */
+	virtio_name_of(dev, virtio, sizeof(virtio));
+	long irq0 = virtio_irqs(virtio);
 	long done = 0, issued = 0, errors = 0;
 	uint64_t t0 = now_ns();
 	if (sync_engine) {
@@ -254,13 +312,15 @@ static int cmd_blk(int argc, char **argv)
 		sys_io_destroy(ctx);
 	}
 	uint64_t t1 = now_ns();
+	long irq1 = virtio_irqs(virtio);
+	long irqs = irq0 >= 0 && irq1 >= 0 ? irq1 - irq0 : -1;
 	close(j.fd);
 	double secs = (double)(t1 - t0) / 1e9;
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 	printf("bench=blk guest=linux rw=%s bs=%ld qd=%ld n=%ld iops=%.0f mbps=%.2f p50_us=%.1f p99_us=%.1f"
-	       " errors=%ld secs=%.3f\n",
+	       " errors=%ld secs=%.3f irqs=%ld irqs_per_req=%.3f\n",
 	       rw, bs, qd, n, (double)n / secs, (double)n * (double)bs / secs / 1e6, pct_us(lat, (size_t)n, 50),
-	       pct_us(lat, (size_t)n, 99), errors, secs);
+	       pct_us(lat, (size_t)n, 99), errors, secs, irqs, irqs >= 0 ? (double)irqs / (double)n : -1.0);
 	fflush(stdout);
 	return errors ? 1 : 0;
 }
