@@ -8,6 +8,7 @@
  * function's configuration space (SeaBIOS and OVMF both program it and the chipset's PIRQ
  * routing), which is also an IOAPIC input on QEMU's pc and q35 chipsets.
  */
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
@@ -38,21 +39,38 @@ static void compose(void *ctx, uint8_t vector, uint32_t cpu, uint64_t *addr, uin
 	msi_compose(vector, cpu, addr, data);
 }
 
-/* One IOAPIC input per INTx line, shared by every function on it: each attached handler gets a
- * slot, and all of a line's slots run on its vector (irq_register allows several). */
+/* One IOAPIC input per INTx line, shared by every function on it. Each line in use gets one
+ * vector and one dispatcher (registered once, so any number of functions may share a line);
+ * the dispatcher runs every handler attached to the line. A handler returns true when its
+ * device was asserting the line; an interrupt no handler claims is counted as spurious for that
+ * line (shown by `lspci -v`). */
 #define MAX_INTX_SLOTS 32
+#define MAX_INTX_LINES 16
 static struct intx_slot {
 	pci_intx_handler_t handler;
 	void *arg;
-	uint8_t line, vector;
+	struct intx_slot *next; /* next handler on the same line */
 } slots[MAX_INTX_SLOTS];
 static int nslots;
-static uint8_t line_vector[256];
+static struct intx_line {
+	uint8_t line, vector;
+	uint32_t gsi;
+	unsigned nhandlers;
+	struct intx_slot *first;
+	uint64_t count, spurious;
+} lines[MAX_INTX_LINES];
+static int nlines;
 
-static void intx_trampoline(void *ctx)
+static void intx_dispatch(void *ctx)
 {
-	struct intx_slot *s = ctx;
-	s->handler(s->arg);
+	struct intx_line *l = ctx;
+	bool claimed = false;
+
+	l->count++;
+	for (struct intx_slot *s = l->first; s; s = s->next)
+		claimed |= s->handler(s->arg); /* every handler runs: several may be asserting */
+	if (!claimed)
+		l->spurious++;
 }
 
 /* A PCI interrupt line's GSI and polarity: the MADT override for that IRQ when there is one
@@ -81,22 +99,49 @@ static int intx_attach(void *ctx, const struct pci_dev *dev, uint8_t line,
 {
 	(void)ctx;
 	(void)dev;
+	struct intx_line *l = NULL;
+
+	if (!handler)
+		return -EINVAL;
 	if (nslots == MAX_INTX_SLOTS)
 		return -ENOSPC;
-	if (!line_vector[line]) {
+	for (int i = 0; i < nlines; i++)
+		if (lines[i].line == line)
+			l = &lines[i];
+	if (!l) {
+		if (nlines == MAX_INTX_LINES)
+			return -ENOSPC;
 		int v = irq_alloc_vector();
 		if (v < 0)
 			return v;
 		bool level, active_low;
 		uint32_t gsi = pci_line_to_gsi(line, &level, &active_low);
-		int err = ioapic_route(gsi, (uint8_t)v, level, active_low, lapic_id());
+		struct intx_line *n = &lines[nlines];
+		*n = (struct intx_line){.line = line, .vector = (uint8_t)v, .gsi = gsi};
+		/* Dispatcher first (it claims the vector), then the IOAPIC route: the line may
+		 * already be asserted. Nothing is recorded if either fails. */
+		int err = irq_register(n->vector, intx_dispatch, n);
 		if (err)
 			return err;
-		line_vector[line] = (uint8_t)v;
+		err = ioapic_route(gsi, n->vector, level, active_low, lapic_id());
+		if (err) {
+			irq_unregister(n->vector, intx_dispatch, n);
+			return err;
+		}
+		l = n;
+		nlines++;
 	}
+	/* Append at the tail with interrupts off: the dispatcher may walk the list. */
 	struct intx_slot *s = &slots[nslots++];
-	*s = (struct intx_slot){handler, arg, line, line_vector[line]};
-	return irq_register(s->vector, intx_trampoline, s);
+	*s = (struct intx_slot){handler, arg, NULL};
+	uint64_t fl = cpu_irq_save();
+	struct intx_slot **pp = &l->first;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = s;
+	l->nhandlers++;
+	cpu_irq_restore(fl);
+	return 0;
 }
 
 static void pci_log(const char *fmt, ...)
@@ -160,13 +205,66 @@ static int lspci_out(const char *fmt, ...)
 	return n;
 }
 
+/* Per-line INTx statistics, after the function list of `lspci -v`. */
+static void intx_print(void)
+{
+	for (int i = 0; i < nlines; i++) {
+		const struct intx_line *l = &lines[i];
+		printf("intx: line %u gsi %u vector %#x handlers %u interrupts %llu spurious %llu\n",
+		       l->line, (unsigned)l->gsi, l->vector, l->nhandlers,
+		       (unsigned long long)l->count, (unsigned long long)l->spurious);
+	}
+}
+
+/* `lspci -r BB:DD.F BAR OFFSET`: map a memory BAR (pci_bar_map, also above 4 GiB) and read the
+ * aligned dword at OFFSET. Decode is not turned on here: firmware's setting is used. */
+static int lspci_read(char **argv)
+{
+	unsigned bus, dev, fn;
+	unsigned long long bar, off;
+	char tail;
+
+	if (sscanf(argv[2], "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3 || bus > 255 ||
+	    dev > 31 || fn > 7 || shell_parse_u64(argv[3], &bar) || bar > 5 ||
+	    shell_parse_u64(argv[4], &off) || (off & 3)) {
+		printf("error: lspci -r BB:DD.F BAR OFFSET (BAR 0..5, OFFSET dword aligned)\n");
+		return 2;
+	}
+	struct pci_dev *d = pci_find_bdf((uint8_t)bus, (uint8_t)dev, (uint8_t)fn);
+	if (!d) {
+		printf("error: no function %02x:%02x.%x\n", bus, dev, fn);
+		return 1;
+	}
+	void *virt;
+	int err = pci_bar_map(d, (unsigned)bar, &virt);
+	if (err) {
+		printf("error: BAR%llu of %02x:%02x.%x cannot be mapped (%d)\n", bar, bus, dev, fn,
+		       err);
+		return 1;
+	}
+	if (off + 4 > d->bar[bar].size) {
+		printf("error: offset %#llx beyond BAR%llu (size %#llx)\n", off, bar,
+		       (unsigned long long)d->bar[bar].size);
+		return 1;
+	}
+	uint32_t val = *(volatile uint32_t *)((volatile uint8_t *)virt + off);
+	printf("%02x:%02x.%x BAR%llu phys %#llx = 0x%08x\n", bus, dev, fn, bar,
+	       (unsigned long long)(d->bar[bar].addr + off), (unsigned)val);
+	return 0;
+}
+
 static int cmd_lspci(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "-r") == 0)
+		return lspci_read(argv);
 	bool verbose = argc == 2 && strcmp(argv[1], "-v") == 0;
 	if (argc > 2 || (argc == 2 && !verbose))
 		return shell_usage(argv[0]);
 	pci_lspci(verbose, lspci_out);
+	if (verbose)
+		intx_print();
 	return 0;
 }
-SHELL_COMMAND(lspci, "lspci", "[-v]", "PCI functions: ids, class, BARs, capabilities, IRQs, driver",
+SHELL_COMMAND(lspci, "lspci", "[-v] | -r BB:DD.F BAR OFFSET",
+	      "PCI functions: ids, class, BARs, capabilities, IRQs (INTx counts), driver; -r reads a BAR dword",
 	      cmd_lspci);
