@@ -146,4 +146,4 @@ clean:
 	rm -rf $(BUILD)/k $(BUILD)/host $(BUILD)/fuzz $(BUILD)/efi $(BUILD)/*.elf $(BUILD)/*.efi \
 		$(BUILD)/*.bin $(BUILD)/esp.img compile_commands.json
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/k $(BUILD)/host $(BUILD)/efi $(BUILD)/lwip -name '*.d' -type f 2>/dev/null)

@@ -1,10 +1,17 @@
 /*
  * The kernel's side of drivers/virtio/virtio_platform.h: DMA memory is whole pages from the
  * page allocator (page-aligned, zeroed, physically contiguous: what rings need), and with the
- * identity map a virtual address is the physical address a device must be given.
+ * identity map a virtual address is the physical address a device must be given. Interrupts
+ * come from the per-vector table, waiting is the main loop's idle_wait, and registers are
+ * reached with the arch accessors.
  */
 #include "drivers/virtio/virtio_platform.h"
+#include "arch/x86_64/idt.h"
+#include "arch/x86_64/io.h"
+#include "arch/x86_64/lapic.h"
+#include "kernel/idle.h"
 #include "kernel/page_alloc.h"
+#include "kernel/time.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,3 +46,72 @@ void virtio_log(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 }
+
+/* ---- the device layer's hooks ---- */
+
+int virtio_irq_alloc(void (*fn)(void *ctx), void *ctx)
+{
+	int v = irq_alloc_vector();
+	if (v < 0)
+		return v;
+	int err = irq_register((uint8_t)v, fn, ctx);
+	return err ? err : v;
+}
+
+void virtio_irq_free(int vector, void (*fn)(void *ctx), void *ctx)
+{
+	irq_unregister((uint8_t)vector, fn, ctx);
+}
+
+uint32_t virtio_irq_cpu(void)
+{
+	return lapic_id();
+}
+
+void virtio_idle(void)
+{
+	idle_wait();
+}
+
+void virtio_wake(void)
+{
+	idle_kick();
+}
+
+uint64_t virtio_time_ns(void)
+{
+	return time_ns();
+}
+
+static uint32_t hw_mmio_read(const volatile void *a, int w)
+{
+	return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
+}
+
+static void hw_mmio_write(volatile void *a, int w, uint32_t v)
+{
+	if (w == 1)
+		mmio_write8(a, (uint8_t)v);
+	else if (w == 2)
+		mmio_write16(a, (uint16_t)v);
+	else
+		mmio_write32(a, v);
+}
+
+static uint32_t hw_pio_read(uint16_t port, int w)
+{
+	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
+}
+
+static void hw_pio_write(uint16_t port, int w, uint32_t v)
+{
+	if (w == 1)
+		outb(port, (uint8_t)v);
+	else if (w == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
+
+static const struct virtio_io_ops hw_io = {hw_mmio_read, hw_mmio_write, hw_pio_read, hw_pio_write};
+const struct virtio_io_ops *virtio_io = &hw_io;

@@ -60,4 +60,38 @@ void virtio_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define virtio_wmb() arch_wmb()
 #endif
 
+
+/*
+ * For the device layer above the rings (virtio.c, virtio_pci*.c, the device drivers): interrupt
+ * hookup, waiting, time, and register access. The ring core itself uses none of these.
+ */
+
+/* Allocate a CPU interrupt vector and run fn(ctx) in interrupt context whenever it fires.
+ * Returns the vector (0..255), or a negative errno. */
+int virtio_irq_alloc(void (*fn)(void *ctx), void *ctx);
+/* Undo virtio_irq_alloc. */
+void virtio_irq_free(int vector, void (*fn)(void *ctx), void *ctx);
+/* The CPU (APIC id on x86) MSI/MSI-X messages should target. */
+uint32_t virtio_irq_cpu(void);
+/* Wait for the next interrupt (the system's other work may run meanwhile). Called with
+ * nothing to do; returns after some interrupt or event. */
+void virtio_idle(void);
+/* From an interrupt handler: the main loop has device work to do (see virtio_idle). */
+void virtio_wake(void);
+/* Monotonic nanoseconds, for timeouts and latency figures. */
+uint64_t virtio_time_ns(void);
+
+/*
+ * Register access for the transports: MMIO (modern capabilities in memory BARs) and port I/O
+ * (the legacy I/O BAR). Widths are 1, 2 or 4 bytes, naturally aligned. The kernel points
+ * virtio_io at real accessors; host tests point it at a register-level device model.
+ */
+struct virtio_io_ops {
+	uint32_t (*mmio_read)(const volatile void *addr, int width);
+	void (*mmio_write)(volatile void *addr, int width, uint32_t val);
+	uint32_t (*pio_read)(uint16_t port, int width);
+	void (*pio_write)(uint16_t port, int width, uint32_t val);
+};
+extern const struct virtio_io_ops *virtio_io;
+
 #endif /* VIREO_VIRTIO_PLATFORM_H */
