@@ -389,3 +389,31 @@ def test_uefi_q35_matches_info_pci(boot):
     compare(vfuncs, parse_info_pci(v.monitor("info pci")))
     assert re.search(r"^pci: \d+ functions via ECAM$", v.output, re.M)
     assert (1, 0, 0) in vfuncs and (0, 5, 1) in vfuncs
+
+
+def test_shared_intx_line_counts(boot):
+    """Two virtio-rng functions forced to INTx share one line: one dispatcher, both handlers,
+    every interrupt claimed by the function that raised it (no spurious count)."""
+    devices = ["-device", "virtio-rng-pci,bus=pcie.0,addr=5.0,multifunction=on",
+               "-device", "virtio-rng-pci,bus=pcie.0,addr=5.1"]
+    v = boot(machine="q35", extra=devices, append="virtio.msix=0")
+    v.ready()
+    funcs, _ = parse_lspci(v.run("lspci -v"))
+    if not all(funcs[(0, 5, fn)]["driver"].startswith("[") for fn in (0, 1)):
+        pytest.skip("no driver binds virtio-rng")
+    assert all(funcs[(0, 5, fn)]["enabled"] == "intx" for fn in (0, 1))
+    line = funcs[(0, 5, 0)]["irq"]
+    assert funcs[(0, 5, 1)]["irq"] == line
+    for _ in range(3):
+        v.run("rng 32")
+    _, intx = parse_lspci(v.run("lspci -v"))
+    m = [re.match(r"^intx: line (\d+) gsi \d+ vector (0x[0-9a-f]+) handlers (\d+) "
+                  r"interrupts (\d+) spurious (\d+)$", s) for s in intx]
+    m = [x for x in m if x and int(x[1]) == line]
+    assert len(m) == 1, intx
+    vector, handlers, count, spurious = int(m[0][2], 16), int(m[0][3]), int(m[0][4]), int(m[0][5])
+    assert handlers == 2 and count >= 3 and spurious == 0, intx
+    # The per-vector count of `irq` agrees with the line's count.
+    irq = v.run("irq")
+    row = re.search(rf"^\s*{vector:#x}\s+(\d+)\s", irq, re.M)
+    assert row and int(row[1]) == count, irq
