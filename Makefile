@@ -45,9 +45,13 @@ HOST_LIBS   := -lcmocka -lpthread
 
 # ---------------------------------------------------------------------------------------------
 # Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
-KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/newlib drivers/pci drivers/virtio
+KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/newlib lib/net lib/lwip_port drivers/pci \
+	drivers/virtio
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
+
+# lwIP (fetched at build time) and the include path of its port: $(LWIP_LIB), $(LWIP_STAMP).
+include lib/lwip_port/lwip.mk
 
 .PHONY: all check bench fuzz clean setup newlib host-tests fuzz-smoke system-tests FORCE
 all: $(BUILD)/vireo.elf $(BUILD)/vireo.efi $(BUILD)/esp.img compile_commands.json
@@ -74,9 +78,9 @@ $(BUILD)/k/%.S.o: %.S | $(NEWLIB_STAMP)
 	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
 
 # The kernel proper: one 64-bit image linked at 1 MiB. GDB uses vireo64.elf.
-$(BUILD)/vireo64.elf: $(KOBJS) linker.ld $(NEWLIB_STAMP)
+$(BUILD)/vireo64.elf: $(KOBJS) $(LWIP_LIB) linker.ld $(NEWLIB_STAMP)
 	$(call say,LD,$@)
-	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
+	$(Q)$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(LWIP_LIB) $(NEWLIB)/lib/libc.a $(NEWLIB)/lib/libm.a $(LIBGCC)
 
 # QEMU's multiboot loader refuses ELF64, so the same image is re-labelled as ELF32; its entry
 # point is the 32-bit code in boot/multiboot/entry.S that switches to long mode.
