@@ -15,7 +15,9 @@
  *
  * File descriptors: 0, 1, 2 are the serial console; there is no file system, so no others exist.
  */
+#ifndef _DEFAULT_SOURCE /* the kernel build defines it for everyone */
 #define _DEFAULT_SOURCE /* sbrk, kill, gettimeofday under -std=c11 */
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
