@@ -15,7 +15,7 @@ Library (bench/run.py imports it):
 
 CLI, to measure the peer by hand:
 
-  bench/linux_guest.py --measure [--runs 3] [--n 20000]   boot times + blk table
+  bench/linux_guest.py --measure [--runs 3] [--n 20000] [--net]   boot + blk (+ net) tables
   bench/linux_guest.py --smoke                            one quick boot + blk run
 
 Timestamps: every serial line is stamped on arrival with time.monotonic() (relative to just
@@ -137,7 +137,7 @@ def _cmdline(cmdline, vbench):
 
 
 def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=None, mem=512,
-               guest_dir=GUEST, echo=False):
+               guest_dir=GUEST, echo=False, on_line=None):
     """Boot the Linux peer with the caller's device options and wait for it to exit.
 
     extra_qemu_args  device options (blk_args(), net_args(), ...), appended to machine_args()
@@ -146,6 +146,8 @@ def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=Non
                      ["blk /dev/vda rw=randread qd=32 n=20000"]; none: an interactive shell
                      (then give a timeout and expect timed_out)
     trace            a trace file path: run with trace_args(trace)
+    on_line          called with each output line as it arrives, e.g. to start a host-side
+                     sender when "vbench: tcpsink listening on PORT" appears
     Returns a LinuxRun; raises nothing on guest failure (check exit_code and results).
     """
     kernel = os.path.join(guest_dir, "vmlinuz")
@@ -176,6 +178,8 @@ def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=Non
         run.lines.append((mono, wall, text))
         if echo:
             print(f"[{mono:8.3f}] {text}", flush=True)
+        if on_line:
+            on_line(text)
         if run.userspace_s is None and text.startswith(USERSPACE_LINE):
             run.userspace_s = mono
         elif text.startswith("linux: ready"):
@@ -300,11 +304,61 @@ def window_counts(run, i, device="blk"):
     counts = count_trace(run.trace, r["t_start"], r["t_end"]).get(device)
     if counts is None:
         return None
-    n = int(r.get("n", 0)) or 1
     counts = dict(counts)
-    counts["kicks_per_req"] = round(counts["kicks"] / n, 3)
-    counts["irqs_per_req"] = round(counts["irqs"] / n, 3)
+    if "n" in r:  # blk, udp: per request
+        n = int(r["n"]) or 1
+        counts["kicks_per_req"] = round(counts["kicks"] / n, 3)
+        counts["irqs_per_req"] = round(counts["irqs"] / n, 3)
+    if "bytes" in r:  # tcp, tcpsink: per MB moved
+        mb = int(r["bytes"]) / 1e6 or 1
+        counts["kicks_per_mb"] = round(counts["kicks"] / mb, 2)
+        counts["irqs_per_mb"] = round(counts["irqs"] / mb, 2)
     return counts
+
+
+# -- alternated runs and ratios --------------------------------------------------------------
+def alternate(rounds, runners):
+    """Run each runner once per round, in turn (Vireo, Linux, Vireo, Linux ...), so slow
+    drift of the host (other load, thermal) hits both guests alike.
+    runners: {"vireo": fn, "linux": fn}, each fn() -> list of result rows (dicts).
+    Returns {name: [rows of round 0, rows of round 1, ...]}."""
+    out = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, fn in runners.items():
+            out[name].append(fn())
+    return out
+
+
+def medians(rounds_rows, key=("bench", "backend", "rw", "qd"), metrics=("iops", "p50_us", "p99_us")):
+    """Per key (the row fields that identify one measurement), the median of each metric over
+    the rounds. rounds_rows: a list (rounds) of lists of rows, as alternate() returns."""
+    acc = collections.OrderedDict()
+    for rows in rounds_rows:
+        for r in rows:
+            k = tuple(str(r.get(f, "")) for f in key)
+            d = acc.setdefault(k, {m: [] for m in metrics})
+            for m in metrics:
+                if r.get(m) not in (None, ""):
+                    d[m].append(float(r[m]))
+    return {k: {m: statistics.median(v) for m, v in d.items() if v} for k, d in acc.items()}
+
+
+def ratio_rows(vireo_med, linux_med, key=("bench", "backend", "rw", "qd")):
+    """One row per measurement both guests have: the medians and the Vireo/Linux ratio of each
+    metric (iops: > 1 is Vireo faster; latencies: < 1 is Vireo faster)."""
+    rows = []
+    for k, vm in vireo_med.items():
+        lm = linux_med.get(k)
+        if lm is None:
+            continue
+        row = dict(zip(key, k))
+        for m in vm:
+            if m in lm:
+                row[f"vireo_{m}"] = vm[m]
+                row[f"linux_{m}"] = lm[m]
+                row[f"ratio_{m}"] = round(vm[m] / lm[m], 3) if lm[m] else None
+        rows.append(row)
+    return rows
 
 
 # -- measurement CLI -------------------------------------------------------------------------
@@ -345,6 +399,74 @@ def measure_blk(kind, qds, n, image, trace_dir, traced=True):
     return rows
 
 
+class HostUdpEcho:
+    """UDP echo server on the host; the guest reaches it as 10.0.2.2:port (slirp)."""
+
+    def __init__(self, port=0):
+        import socket
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                d, a = self.sock.recvfrom(65536)
+                self.sock.sendto(d, a)
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+
+
+def host_tcp_send(port, nbytes, result):
+    """Plain TCP sender (the host side of tcpsink): connect to 127.0.0.1:port (a hostfwd to the
+    guest), send nbytes, close. Stores bytes sent and seconds in result."""
+    import socket
+    t0 = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    buf = b"\xa5" * (1 << 20)
+    sent = 0
+    while sent < nbytes:
+        sent += s.send(buf[: min(len(buf), nbytes - sent)])
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)  # the guest's close after EOF
+    s.close()
+    result.update(bytes=sent, secs=time.monotonic() - t0)
+
+
+def measure_net(n, mbytes, trace_dir, port=15001):
+    """UDP request/response from the guest to a host echo server, and a host -> guest TCP stream
+    into vbench tcpsink through a hostfwd, started when the guest says it is listening."""
+    import threading
+    echo = HostUdpEcho()
+    sent = {}
+
+    def on_line(text):
+        if text.startswith("vbench: tcpsink listening"):
+            threading.Thread(target=host_tcp_send, args=(port, mbytes << 20, sent), daemon=True).start()
+
+    trace = os.path.join(trace_dir, "linux-net.trace")
+    try:
+        r = boot_linux(extra_qemu_args=net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"]),
+                       vbench=[f"udp 10.0.2.2 {echo.port} n={n}", "tcpsink 5001"], trace=trace,
+                       timeout=600, on_line=on_line)
+    finally:
+        echo.close()
+    if r.exit_code != 0 or len(r.results) != 2:
+        raise SystemExit(f"Linux net run failed (status {r.status}):\n{r.output[-3000:]}")
+    rows = []
+    for i, res in enumerate(r.results):
+        c = window_counts(r, i, "dev0") or {}
+        row = {k: res[k] for k in res if not k.startswith("t_")}
+        row.update({k: c[k] for k in c if k.endswith("_per_req") or k.endswith("_per_mb")})
+        rows.append(row)
+    return rows
+
+
 def print_rows(rows):
     keys = []
     for r in rows:
@@ -359,6 +481,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--measure", action="store_true", help="boot times and the blk table")
     ap.add_argument("--smoke", action="store_true", help="one quick traced boot + blk run")
+    ap.add_argument("--net", action="store_true", help="with --measure: also UDP and TCP")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--image", default=os.path.join(BUILD, "bench", "blk-raw.img"))
@@ -380,6 +503,9 @@ def main():
             rows += measure_blk(kind, [1, 32], a.n, a.image, tmp, traced)
     print()
     print_rows(rows)
+    if a.net:
+        print()
+        print_rows(measure_net(2000, 64, tmp))
 
 
 if __name__ == "__main__":
