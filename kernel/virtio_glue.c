@@ -10,6 +10,7 @@
  *   virtio.msix=0                   INTx even when MSI-X is available
  */
 #include "drivers/virtio/virtio.h"
+#include "drivers/virtio/virtio_blk.h"
 #include "drivers/virtio/virtio_rng.h"
 #include "kernel/cmdline.h"
 #include "kernel/shell.h"
@@ -62,6 +63,7 @@ void virtio_glue_init(void)
 
 	virtio_pci_register();
 	virtio_rng_register();
+	virtio_blk_register();
 }
 
 /* After probing: seed newlib's rand()/random() from the entropy device when there is one. */

@@ -6,6 +6,7 @@
  * reached with the arch accessors.
  */
 #include "drivers/virtio/virtio_platform.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/lapic.h"
@@ -81,6 +82,16 @@ void virtio_wake(void)
 uint64_t virtio_time_ns(void)
 {
 	return time_ns();
+}
+
+unsigned long virtio_lock(void)
+{
+	return (unsigned long)cpu_irq_save();
+}
+
+void virtio_unlock(unsigned long flags)
+{
+	cpu_irq_restore(flags);
 }
 
 static uint32_t hw_mmio_read(const volatile void *a, int w)

@@ -80,6 +80,10 @@ void virtio_idle(void);
 void virtio_wake(void);
 /* Monotonic nanoseconds, for timeouts and latency figures. */
 uint64_t virtio_time_ns(void);
+/* Keep this CPU's interrupt handlers out while a driver touches a queue that its interrupt
+ * path also touches (x86: interrupts off). Returns what virtio_unlock needs. */
+unsigned long virtio_lock(void);
+void virtio_unlock(unsigned long flags);
 
 /*
  * Register access for the transports: MMIO (modern capabilities in memory BARs) and port I/O

@@ -1,0 +1,397 @@
+/*
+ * The virtio-blk driver.
+ *
+ * A request is three parts (5.2.6): a device-readable header {type, reserved, sector}, the data
+ * (device-readable for writes, device-writable for reads, absent for flush), and one
+ * device-writable status byte. Each part is its own descriptor, or the whole request is one
+ * INDIRECT descriptor when negotiated (the ring core decides). The status byte is pre-set to a
+ * value the device never writes, so a device that completes a request without writing its
+ * status is caught instead of looking like success.
+ */
+#include "drivers/virtio/virtio_blk.h"
+#include "drivers/virtio/virtio.h"
+#include "drivers/virtio/virtio_platform.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DISKS 8
+#define STATUS_UNSET 0xff
+#define PAGE 4096u
+#define SYNC_TIMEOUT_NS 30000000000ull /* 30 s: TCG is slow, a hung device is not */
+
+struct vblk {
+	struct virtio_device *vd;
+	struct virtqueue *vq;
+	struct vblk_info info;
+};
+static struct vblk disks[MAX_DISKS];
+static unsigned ndisks;
+
+static const char *const blk_feature_names[24] = {
+	[VIRTIO_BLK_F_SIZE_MAX] = "SIZE_MAX",   [VIRTIO_BLK_F_SEG_MAX] = "SEG_MAX",
+	[VIRTIO_BLK_F_GEOMETRY] = "GEOMETRY",   [VIRTIO_BLK_F_RO] = "RO",
+	[VIRTIO_BLK_F_BLK_SIZE] = "BLK_SIZE",   [VIRTIO_BLK_F_FLUSH] = "FLUSH",
+	[VIRTIO_BLK_F_TOPOLOGY] = "TOPOLOGY",   [VIRTIO_BLK_F_CONFIG_WCE] = "CONFIG_WCE",
+	[VIRTIO_BLK_F_MQ] = "MQ",               [VIRTIO_BLK_F_DISCARD] = "DISCARD",
+	[VIRTIO_BLK_F_WRITE_ZEROES] = "WRITE_ZEROES",
+};
+
+unsigned vblk_count(void)
+{
+	return ndisks;
+}
+
+struct vblk *vblk_at(unsigned i)
+{
+	return i < ndisks ? &disks[i] : NULL;
+}
+
+struct vblk *vblk_find(const char *name)
+{
+	for (unsigned i = 0; i < ndisks; i++)
+		if (strcmp(disks[i].info.name, name) == 0)
+			return &disks[i];
+	return NULL;
+}
+
+const struct vblk_info *vblk_info(const struct vblk *d)
+{
+	return &d->info;
+}
+
+struct virtio_device *vblk_virtio(struct vblk *d)
+{
+	return d->vd;
+}
+
+struct virtqueue *vblk_queue(struct vblk *d)
+{
+	return d->vq;
+}
+
+/* ---- completion ---- */
+
+static int status_to_errno(uint8_t s)
+{
+	switch (s) {
+	case VIRTIO_BLK_S_OK:
+		return 0;
+	case VIRTIO_BLK_S_IOERR:
+		return -EIO;
+	case VIRTIO_BLK_S_UNSUPP:
+		return -EOPNOTSUPP;
+	default:
+		return -EPROTO; /* not written: the device completed without a status */
+	}
+}
+
+/* The queue callback: harvest every used request. Interrupt context in irq mode. */
+static void blk_harvest(struct virtqueue *vq)
+{
+	struct vblk *d = virtio_vq_priv(vq);
+	struct blk_req *r;
+	uint32_t len;
+	while ((r = virtqueue_get_buf(vq, &len))) {
+		r->complete_ns = virtio_time_ns();
+		/* The status byte is the last device-writable byte: a used length of 0 means the
+		 * device wrote nothing, not even the status (5.2.6.1). */
+		r->result = len == 0 ? -EPROTO : status_to_errno(r->status);
+		if (r->result) {
+			d->info.errors++;
+			virtio_log("%s: %s of sector %llu (+%u bytes) failed: %s\n", d->info.name,
+				   r->type == VIRTIO_BLK_T_IN	 ? "read"
+				   : r->type == VIRTIO_BLK_T_OUT ? "write"
+								 : "request",
+				   (unsigned long long)r->sector, r->len,
+				   r->result == -EIO	      ? "I/O error (IOERR)"
+				   : r->result == -EOPNOTSUPP ? "unsupported (UNSUPP)"
+							      : "no status from the device");
+		}
+		if (r->done)
+			r->done(r);
+	}
+}
+
+/* ---- submission ---- */
+
+/* Split [buf, buf+len) into segments: at page boundaries (as a page-based kernel hands out
+ * memory) and at size_max. Returns the number of segments, or -EINVAL when seg_max or our
+ * table would be exceeded. */
+static int build_segments(const struct vblk *d, struct vq_sg *sg, uint8_t *buf, uint32_t len)
+{
+	int n = 0;
+	while (len) {
+		uint32_t in_page = PAGE - (uint32_t)((uintptr_t)buf % PAGE);
+		uint32_t take = len < in_page ? len : in_page;
+		if (d->info.size_max && take > d->info.size_max)
+			take = d->info.size_max;
+		if (n == VBLK_MAX_SEGS || (uint32_t)n == d->info.seg_max)
+			return -EINVAL;
+		sg[n++] = (struct vq_sg){buf, take};
+		buf += take;
+		len -= take;
+	}
+	return n;
+}
+
+int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
+{
+	const struct vblk_info *in = &d->info;
+	bool write = r->type == VIRTIO_BLK_T_OUT;
+	if (d->vd->failed)
+		return -EIO;
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		if (r->len == 0 || r->len % VIRTIO_BLK_SECTOR)
+			return -EINVAL;
+		/* 5.2.6.2: never past capacity; checked here so the device never sees it. */
+		if (r->sector > in->capacity || r->len / VIRTIO_BLK_SECTOR > in->capacity - r->sector)
+			return -ERANGE;
+		if (write && in->read_only)
+			return -EROFS;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (!in->flush)
+			return -EOPNOTSUPP;
+		r->len = 0;
+		r->sector = 0; /* 5.2.6.2: sector 0 for FLUSH */
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		if (r->len != VIRTIO_BLK_ID_BYTES)
+			return -EINVAL;
+		r->sector = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	r->hdr = (struct virtio_blk_outhdr){.type = r->type, .reserved = 0, .sector = r->sector};
+	r->status = STATUS_UNSET;
+	r->result = -EINPROGRESS;
+	unsigned nsg = 0;
+	r->sg[nsg++] = (struct vq_sg){&r->hdr, sizeof(r->hdr)};
+	int ndata = 0;
+	if (r->len) {
+		ndata = build_segments(d, &r->sg[nsg], r->buf, r->len);
+		if (ndata < 0)
+			return ndata;
+		nsg += (unsigned)ndata;
+	}
+	r->sg[nsg++] = (struct vq_sg){&r->status, 1};
+	/* Readable first, then writable (2.7.4.2): header (+ data for a write) | (data for a
+	 * read +) status. */
+	unsigned out = write ? 1 + (unsigned)ndata : 1;
+	unsigned inn = nsg - out;
+
+	unsigned long fl = virtio_lock();
+	r->submit_ns = virtio_time_ns();
+	int err = virtqueue_add(d->vq, r->sg, out, inn, r);
+	if (!err && kick)
+		virtqueue_kick(d->vq);
+	virtio_unlock(fl);
+	if (!err) {
+		if (r->type == VIRTIO_BLK_T_IN)
+			d->info.reads++;
+		else if (write)
+			d->info.writes++;
+		else if (r->type == VIRTIO_BLK_T_FLUSH)
+			d->info.flushes++;
+	}
+	return err;
+}
+
+void vblk_kick(struct vblk *d)
+{
+	unsigned long fl = virtio_lock();
+	virtqueue_kick(d->vq);
+	virtio_unlock(fl);
+}
+
+void vblk_poll(struct vblk *d)
+{
+	unsigned long fl = virtio_lock();
+	virtio_vq_service(d->vd, d->vq);
+	virtio_unlock(fl);
+}
+
+int vblk_wait(struct vblk *d, bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
+{
+	return virtio_wait(d->vd, d->vq, cond, arg, timeout_ns);
+}
+
+/* ---- synchronous wrapper ---- */
+
+static void sync_done(struct blk_req *r)
+{
+	*(volatile bool *)r->ctx = true;
+}
+
+static bool sync_cond(void *arg)
+{
+	return *(volatile bool *)arg;
+}
+
+static int sync_one(struct vblk *d, struct blk_req *r)
+{
+	volatile bool done = false;
+	r->done = sync_done;
+	r->ctx = (void *)&done;
+	int err;
+	while ((err = vblk_submit(d, r, true)) == -ENOSPC) {
+		/* Ring full of others' requests: let some complete, then retry. */
+		vblk_poll(d);
+		virtio_idle();
+	}
+	if (err)
+		return err;
+	if ((err = vblk_wait(d, sync_cond, (void *)&done, SYNC_TIMEOUT_NS)))
+		return err;
+	return r->result;
+}
+
+int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t len)
+{
+	/* Largest piece one request can carry: seg_max pages (minus one for a misaligned start). */
+	uint32_t segs = d->info.seg_max && d->info.seg_max < VBLK_MAX_SEGS ? d->info.seg_max
+									  : VBLK_MAX_SEGS;
+	uint32_t seg_bytes = d->info.size_max && d->info.size_max < PAGE ? d->info.size_max : PAGE;
+	uint32_t max = (segs - 1) * seg_bytes / VIRTIO_BLK_SECTOR * VIRTIO_BLK_SECTOR;
+	if (max == 0)
+		max = VIRTIO_BLK_SECTOR;
+	uint8_t *p = buf;
+	while (len) {
+		uint32_t n = len < max ? (uint32_t)len : max;
+		struct blk_req r = {.type = type, .sector = sector, .buf = p, .len = n};
+		int err = sync_one(d, &r);
+		if (err)
+			return err;
+		p += n;
+		len -= n;
+		sector += n / VIRTIO_BLK_SECTOR;
+	}
+	return 0;
+}
+
+int vblk_flush(struct vblk *d)
+{
+	struct blk_req r = {.type = VIRTIO_BLK_T_FLUSH};
+	return sync_one(d, &r);
+}
+
+static int get_id(struct vblk *d)
+{
+	static uint8_t id[VIRTIO_BLK_ID_BYTES];
+	struct blk_req r = {.type = VIRTIO_BLK_T_GET_ID, .buf = id, .len = sizeof(id)};
+	memset(id, 0, sizeof(id));
+	int err = sync_one(d, &r);
+	if (err)
+		return err;
+	/* 5.2.6: NUL-padded, and not NUL-terminated when all 20 bytes are used. */
+	memcpy(d->info.id, id, VIRTIO_BLK_ID_BYTES);
+	d->info.id[VIRTIO_BLK_ID_BYTES] = 0;
+	return 0;
+}
+
+/* ---- probe and config ---- */
+
+static void read_capacity(struct vblk *d)
+{
+	uint64_t cap = 0;
+	virtio_cread(d->vd, struct virtio_blk_config, capacity, &cap);
+	d->info.capacity = cap;
+}
+
+static void blk_config_changed(struct virtio_device *vd)
+{
+	struct vblk *d = vd->priv;
+	uint64_t old = d->info.capacity;
+	read_capacity(d);
+	if (d->info.capacity != old)
+		virtio_log("%s: capacity changed from %llu to %llu sectors\n", d->info.name,
+			   (unsigned long long)old, (unsigned long long)d->info.capacity);
+}
+
+static int blk_probe(struct virtio_device *vd)
+{
+	if (ndisks == MAX_DISKS)
+		return -ENOSPC;
+	struct vblk *d = &disks[ndisks];
+	memset(d, 0, sizeof(*d));
+	d->vd = vd;
+	vd->priv = d;
+	snprintf(d->info.name, sizeof(d->info.name), "vd%c", 'a' + ndisks);
+
+	uint64_t want = VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
+			VIRTIO_BIT(VIRTIO_BLK_F_GEOMETRY) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
+			VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
+			VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY);
+	int err = virtio_negotiate(vd, want);
+	if (err)
+		return err;
+
+	struct vblk_info *in = &d->info;
+	read_capacity(d);
+	in->blk_size = VIRTIO_BLK_SECTOR;
+	/* Optional fields are only valid when their feature is negotiated (5.2.4). */
+	if (virtio_has_feature(vd, VIRTIO_BLK_F_BLK_SIZE))
+		virtio_cread(vd, struct virtio_blk_config, blk_size, &in->blk_size);
+	if (virtio_has_feature(vd, VIRTIO_BLK_F_SEG_MAX))
+		virtio_cread(vd, struct virtio_blk_config, seg_max, &in->seg_max);
+	if (virtio_has_feature(vd, VIRTIO_BLK_F_SIZE_MAX))
+		virtio_cread(vd, struct virtio_blk_config, size_max, &in->size_max);
+	in->read_only = virtio_has_feature(vd, VIRTIO_BLK_F_RO);
+	in->flush = virtio_has_feature(vd, VIRTIO_BLK_F_FLUSH);
+	if (in->blk_size < VIRTIO_BLK_SECTOR || (in->blk_size & (in->blk_size - 1))) {
+		virtio_fail(vd, "blk_size %u is not a power of two >= 512", in->blk_size);
+		return -EINVAL;
+	}
+
+	/* Each request has a header and a status besides its data: the ring core sends it as one
+	 * INDIRECT descriptor when negotiated, so size the tables for the most segments. */
+	struct virtio_vq_spec spec = {.name = "requestq",
+				      .callback = blk_harvest,
+				      .priv = d,
+				      .indirect_max = VBLK_MAX_SEGS + 2};
+	if ((err = virtio_setup_vqs(vd, 1, &spec)))
+		return err;
+	d->vq = vd->vqs[0].vq;
+	snprintf(vd->name, sizeof(vd->name), "%s", in->name);
+	ndisks++;
+	virtio_device_ready(vd);
+
+	if (get_id(d) != 0)
+		in->id[0] = 0; /* GET_ID is optional: UNSUPP is fine */
+	virtio_log("%s: %llu sectors (%llu MiB), block %u, seg_max %u, size_max %u%s%s, id \"%s\"\n",
+		   in->name, (unsigned long long)in->capacity,
+		   (unsigned long long)(in->capacity >> 11), in->blk_size, in->seg_max,
+		   in->size_max, in->read_only ? ", read-only" : "",
+		   in->flush ? ", flush" : "", in->id);
+	return 0;
+}
+
+static void blk_describe(struct virtio_device *vd, int (*out)(const char *fmt, ...))
+{
+	const struct vblk_info *in = &((struct vblk *)vd->priv)->info;
+	out("  disk %s: %llu sectors, %s, id \"%s\", reads=%llu writes=%llu flushes=%llu "
+	    "errors=%llu\n",
+	    in->name, (unsigned long long)in->capacity, in->read_only ? "ro" : "rw", in->id,
+	    (unsigned long long)in->reads, (unsigned long long)in->writes,
+	    (unsigned long long)in->flushes, (unsigned long long)in->errors);
+}
+
+static const struct virtio_driver blk_driver = {
+	.name = "virtio-blk",
+	.device_type = VIRTIO_ID_BLOCK,
+	.feature_names = blk_feature_names,
+	.probe = blk_probe,
+	.config_changed = blk_config_changed,
+	.describe = blk_describe,
+};
+
+int virtio_blk_register(void)
+{
+	return virtio_register_driver(&blk_driver);
+}

@@ -1,0 +1,132 @@
+/*
+ * virtio-blk (VIRTIO 1.2, 5.2 "Block Device"): wire format and the block API the rest of the
+ * kernel uses.
+ *
+ * The API is asynchronous underneath: vblk_submit() queues a request (header | data segments |
+ * status) and returns at once; the request's done() runs when the device has completed it —
+ * in interrupt context in irq mode, from vblk_poll()/virtio_wait() otherwise. Many requests may
+ * be in flight (up to the ring size); submitting several and calling vblk_kick() once batches
+ * the notification. vblk_io() is the synchronous wrapper.
+ */
+#ifndef VIREO_VIRTIO_BLK_H
+#define VIREO_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drivers/virtio/virtqueue.h"
+
+/* 5.2.3 Feature bits. */
+#define VIRTIO_BLK_F_SIZE_MAX     1  /* size_max: largest segment */
+#define VIRTIO_BLK_F_SEG_MAX      2  /* seg_max: most segments per request */
+#define VIRTIO_BLK_F_GEOMETRY     4
+#define VIRTIO_BLK_F_RO           5
+#define VIRTIO_BLK_F_BLK_SIZE     6
+#define VIRTIO_BLK_F_FLUSH        9
+#define VIRTIO_BLK_F_TOPOLOGY     10
+#define VIRTIO_BLK_F_CONFIG_WCE   11
+#define VIRTIO_BLK_F_MQ           12
+#define VIRTIO_BLK_F_DISCARD      13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* 5.2.4 Device configuration layout. */
+struct virtio_blk_config {
+	uint64_t capacity; /* in 512-byte sectors, whatever blk_size says */
+	uint32_t size_max;
+	uint32_t seg_max;
+	struct virtio_blk_geometry {
+		uint16_t cylinders;
+		uint8_t heads;
+		uint8_t sectors;
+	} geometry;
+	uint32_t blk_size;
+	struct virtio_blk_topology {
+		uint8_t physical_block_exp; /* logical blocks per physical block (log2) */
+		uint8_t alignment_offset;
+		uint16_t min_io_size;       /* in logical blocks */
+		uint32_t opt_io_size;
+	} topology;
+	uint8_t writeback;
+	uint8_t unused0;
+	uint16_t num_queues;
+} __attribute__((packed));
+
+/* 5.2.6 Device operation: request types and status values. */
+#define VIRTIO_BLK_T_IN     0
+#define VIRTIO_BLK_T_OUT    1
+#define VIRTIO_BLK_T_FLUSH  4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define VIRTIO_BLK_ID_BYTES 20
+#define VIRTIO_BLK_SECTOR   512
+
+/* The device-readable header that starts every request. */
+struct virtio_blk_outhdr {
+	uint32_t type;
+	uint32_t reserved; /* ioprio in legacy */
+	uint64_t sector;
+};
+
+#define VBLK_MAX_SEGS 64
+
+struct vblk;
+
+struct blk_req {
+	/* Filled by the caller. */
+	uint32_t type;        /* VIRTIO_BLK_T_* */
+	uint64_t sector;      /* 512-byte units */
+	void *buf;            /* data (kernel memory: identity-mapped and contiguous) */
+	uint32_t len;         /* bytes; a multiple of 512 for IN/OUT, 0 for FLUSH */
+	void (*done)(struct blk_req *r);
+	void *ctx;
+	/* Filled by the driver. */
+	int result;           /* 0, -EIO (IOERR or no status), -EOPNOTSUPP (UNSUPP), ... */
+	uint64_t submit_ns, complete_ns;
+	/* Private: what the device reads and writes besides the data. */
+	struct virtio_blk_outhdr hdr;
+	uint8_t status;
+	struct vq_sg sg[VBLK_MAX_SEGS + 2];
+};
+
+struct vblk_info {
+	char name[8];            /* "vda" */
+	uint64_t capacity;       /* sectors */
+	uint32_t blk_size;       /* logical block size */
+	uint32_t seg_max, size_max;
+	bool read_only, flush;
+	char id[VIRTIO_BLK_ID_BYTES + 1]; /* serial, "" when GET_ID is unsupported */
+	uint64_t reads, writes, flushes, errors;
+};
+
+/* Register the driver with the virtio core. */
+int virtio_blk_register(void);
+
+unsigned vblk_count(void);
+struct vblk *vblk_at(unsigned i);
+struct vblk *vblk_find(const char *name);
+const struct vblk_info *vblk_info(const struct vblk *d);
+struct virtio_device *vblk_virtio(struct vblk *d);
+struct virtqueue *vblk_queue(struct vblk *d);
+
+/*
+ * Queue r without waiting. Checks first: past capacity → -ERANGE, a write or flush to a
+ * read-only disk → -EROFS, FLUSH without the FLUSH feature → -EOPNOTSUPP, misaligned length or
+ * too many segments → -EINVAL; then -ENOSPC when the ring is full (retry after a completion)
+ * or -EIO when the queue is broken. kick: notify now (false: the caller batches and calls
+ * vblk_kick). r must stay alive until r->done runs.
+ */
+int vblk_submit(struct vblk *d, struct blk_req *r, bool kick);
+void vblk_kick(struct vblk *d);
+/* Harvest completions now (poll paths; harmless in irq mode). */
+void vblk_poll(struct vblk *d);
+/* Wait (per the device's mode) until cond(arg) holds. 0, -EIO, -ETIMEDOUT. */
+int vblk_wait(struct vblk *d, bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
+
+/* Synchronous I/O: read or write len bytes at sector; splits to fit seg_max/size_max. */
+int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t len);
+int vblk_flush(struct vblk *d);
+
+#endif
