@@ -7,10 +7,12 @@
  *   vbench blk DEV rw=randread|randwrite|read|write bs=4096 qd=N n=N [engine=aio|sync]
  *       O_DIRECT I/O on a block device with N requests kept in flight (Linux native AIO via
  *       raw io_setup/io_submit/io_getevents; engine=sync uses pread/pwrite, qd must be 1).
- *       bench=blk guest=linux rw=.. bs=.. qd=.. n=.. iops=.. mbps=.. p50_us=.. p99_us=..
- *   vbench udp HOST PORT n=N [size=64]
+ *       bench=blk guest=linux dev=.. rw=.. bs=.. qd=.. n=.. iops=.. mbps=.. p50_us=.. p99_us=..
+ *       irqs_per_req=.. errors=.. secs=.. irqs=..   (irqs: the guest's /proc/interrupts)
+ *   vbench udp HOST PORT n=N [size=32]
  *       request/response against a UDP echo server: one datagram out, wait for it back.
- *       bench=udp guest=linux n=.. size=.. lost=.. p50_us=.. p99_us=.. rtt_avg_us=..
+ *       bench=udp guest=linux host=.. port=.. n=.. size=.. received=.. lost=.. rtt_avg_us=..
+ *       p50_us=.. p99_us=.. min_us=.. max_us=..
  *   vbench udpecho PORT [n=N]     echo N datagrams (0: forever) back to their senders
  *   vbench tcpsink PORT           accept one TCP connection, read to EOF
  *       bench=tcpsink guest=linux port=.. bytes=.. secs=.. mbps=..
@@ -18,8 +20,10 @@
  *       bench=tcp guest=linux bytes=.. secs=.. mbps=..
  *   vbench exit N                 leave QEMU through isa-debug-exit (port 0xf4) with code N
  *
- * mbps is 10^6 bytes per second. Latencies are per request, from submission to completion as
- * this process sees them, in microseconds of CLOCK_MONOTONIC.
+ * The blk and udp lines follow Vireo's "blk bench" and "net bench udp": blk's mbps is MiB/s,
+ * percentiles are sorted[n/2] and sorted[n*99/100]. mbps of tcp/tcpsink is 10^6 bytes/s.
+ * Latencies are per request, from submission to completion as this process sees them (Vireo
+ * stamps them in its driver), in microseconds of CLOCK_MONOTONIC.
  *
  * Built with `gcc -static -O2`; no libaio (the AIO ABI is in <linux/aio_abi.h>).
  */
@@ -56,17 +60,13 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of sorted ns values, in microseconds. */
-static double pct_us(const uint64_t *sorted, size_t n, double p)
+/* Percentiles as Vireo's commands take them: sorted[n/2] and sorted[n*99/100] (0-based). */
+static double pct_us(const uint64_t *sorted, size_t n, unsigned p)
 {
 	if (n == 0)
 		return 0;
-	size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return (double)sorted[rank - 1] / 1000.0;
+	size_t i = n * p / 100;
+	return (double)sorted[i < n ? i : n - 1] / 1000.0;
 }
 
 /* "key=value" arguments after the positional ones. */
@@ -317,10 +317,12 @@ static int cmd_blk(int argc, char **argv)
 	close(j.fd);
 	double secs = (double)(t1 - t0) / 1e9;
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
-	printf("bench=blk guest=linux rw=%s bs=%ld qd=%ld n=%ld iops=%.0f mbps=%.2f p50_us=%.1f p99_us=%.1f"
-	       " errors=%ld secs=%.3f irqs=%ld irqs_per_req=%.3f\n",
-	       rw, bs, qd, n, (double)n / secs, (double)n * (double)bs / secs / 1e6, pct_us(lat, (size_t)n, 50),
-	       pct_us(lat, (size_t)n, 99), errors, secs, irqs, irqs >= 0 ? (double)irqs / (double)n : -1.0);
+	const char *devname = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	printf("bench=blk guest=linux dev=%s rw=%s bs=%ld qd=%ld n=%ld iops=%.0f mbps=%.2f p50_us=%.1f"
+	       " p99_us=%.1f irqs_per_req=%.4f errors=%ld secs=%.3f irqs=%ld\n",
+	       devname, rw, bs, qd, n, (double)n / secs, (double)n * (double)bs / secs / 1048576.0,
+	       pct_us(lat, (size_t)n, 50),
+	       pct_us(lat, (size_t)n, 99), irqs >= 0 ? (double)irqs / (double)n : -1.0, errors, secs, irqs);
 	fflush(stdout);
 	return errors ? 1 : 0;
 }
@@ -339,12 +341,14 @@ static int resolve(const char *host, const char *port, struct sockaddr_in *sa)
 static int cmd_udp(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: vbench udp HOST PORT n=N [size=64]\n");
+		fprintf(stderr, "usage: vbench udp HOST PORT n=N [size=32]\n");
 		return 2;
 	}
-	long n = optl(argc, argv, "n", 1000), size = optl(argc, argv, "size", 64);
-	if (n < 1 || size < 8 || size > 65000)
+	long n = optl(argc, argv, "n", 1000), size = optl(argc, argv, "size", 32);
+	if (n < 1 || n > 1000000 || size < 4 || size > 1472) {
+		fprintf(stderr, "vbench udp: need n 1..1000000, size 4..1472\n");
 		return 2;
+	}
 	struct sockaddr_in sa;
 	if (resolve(argv[0], argv[1], &sa) < 0) {
 		fprintf(stderr, "vbench udp: cannot resolve %s\n", argv[0]);
@@ -358,11 +362,12 @@ static int cmd_udp(int argc, char **argv)
 		return 1;
 	}
 	uint64_t *lat = calloc((size_t)n, sizeof(*lat));
-	char *out = calloc(1, (size_t)size), *in = calloc(1, (size_t)size + 1);
+	char *out = malloc((size_t)size), *in = calloc(1, (size_t)size + 1);
+	memset(out, 0x5a, (size_t)size);
 	long got = 0, lost = 0;
 	uint64_t sum = 0;
-	for (long i = 0; i < n; i++) {
-		uint64_t seq = (uint64_t)i;
+	/* Same datagram as Vireo's "net bench udp": a 32-bit sequence number from 1, then 0x5a. */
+	for (uint32_t seq = 1; seq <= (uint32_t)n; seq++) {
 		memcpy(out, &seq, sizeof(seq));
 		uint64_t s0 = now_ns();
 		if (send(s, out, (size_t)size, 0) < 0) {
@@ -377,8 +382,8 @@ static int cmd_udp(int argc, char **argv)
 				lost++; /* timeout (or ICMP unreachable): count and move on */
 				break;
 			}
-			uint64_t back;
-			if (r >= 8 && (memcpy(&back, in, 8), back == seq)) {
+			uint32_t back;
+			if (r >= 4 && (memcpy(&back, in, 4), back == seq)) {
 				lat[got] = now_ns() - s0;
 				sum += lat[got++];
 				break;
@@ -391,9 +396,11 @@ static int cmd_udp(int argc, char **argv)
 		}
 	}
 	qsort(lat, (size_t)got, sizeof(*lat), cmp_u64);
-	printf("bench=udp guest=linux n=%ld size=%ld lost=%ld p50_us=%.1f p99_us=%.1f rtt_avg_us=%.1f\n", got, size,
-	       lost, pct_us(lat, (size_t)got, 50), pct_us(lat, (size_t)got, 99),
-	       got ? (double)sum / (double)got / 1000.0 : 0.0);
+	printf("bench=udp guest=linux host=%s port=%s n=%ld size=%ld received=%ld lost=%ld rtt_avg_us=%.1f"
+	       " p50_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f\n",
+	       argv[0], argv[1], n, size, got, lost, got ? (double)sum / (double)got / 1000.0 : 0.0,
+	       pct_us(lat, (size_t)got, 50), pct_us(lat, (size_t)got, 99), got ? (double)lat[0] / 1000.0 : 0.0,
+	       got ? (double)lat[got - 1] / 1000.0 : 0.0);
 	fflush(stdout);
 	return got == n ? 0 : 1;
 }
