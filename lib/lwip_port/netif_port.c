@@ -14,9 +14,10 @@
  * linkoutput (to make room after -ENOSPC) can deliver frames and link changes; those wait in a
  * small per-device queue until the next pass of the main loop (net_stack_poll).
  *
- * Configuration: DHCP with a deadline (net.dhcp_timeout, seconds), then the static address from
- * the command line (net.ip=A.B.C.D/NN net.gw=A.B.C.D, or net.<dev>.ip/gw per device) or QEMU
- * user networking's 10.0.2.15/24 via 10.0.2.2 for the first device. net.dhcp=0 skips DHCP.
+ * Configuration: DHCP with a deadline (net.dhcp_timeout, seconds, default 5), then the static
+ * fallback from the command line (net.ip=A.B.C.D/NN net.gw=A.B.C.D for the first device,
+ * net.<dev>.ip/gw for any) or QEMU user networking's 10.0.2.15/24 via 10.0.2.2 for the first
+ * device. net.dhcp=0 (or net.<dev>.dhcp=0) skips DHCP and goes straight to the static address.
  */
 #include "lib/lwip_port/net_port.h"
 #include "kernel/cmdline.h"
@@ -390,12 +391,15 @@ static int parse_cidr(const char *s, ip4_addr_t *ip, ip4_addr_t *mask)
 	return 0;
 }
 
+/* net.<dev>.<what>, else net.<what>: for the address options only on the first device (two
+ * devices with one address would fight), for the others (dhcp) on every device. */
 static const char *port_opt(const struct port *pp, const char *what)
 {
 	char key[40];
 	snprintf(key, sizeof(key), "net.%s.%s", pp->nd->name, what);
 	const char *v = cmdline_get(key);
-	if (!v && pp == &ports[0]) {
+	bool per_address = strcmp(what, "ip") == 0 || strcmp(what, "gw") == 0;
+	if (!v && (pp == &ports[0] || !per_address)) {
 		snprintf(key, sizeof(key), "net.%s", what);
 		v = cmdline_get(key);
 	}
@@ -451,7 +455,8 @@ static void port_dhcp_deadline(void *arg)
 
 static void port_configure(struct port *pp)
 {
-	if (cmdline_get_int("net.dhcp", 1) == 0 || port_opt(pp, "ip")) {
+	const char *dhcp = port_opt(pp, "dhcp");
+	if (dhcp && strcmp(dhcp, "0") == 0) {
 		port_static(pp, "net.dhcp=0");
 		return;
 	}
