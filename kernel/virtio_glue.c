@@ -11,6 +11,7 @@
  */
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_blk.h"
+#include "drivers/virtio/virtio_net.h"
 #include "drivers/virtio/virtio_rng.h"
 #include "kernel/cmdline.h"
 #include "kernel/shell.h"
@@ -64,6 +65,7 @@ void virtio_glue_init(void)
 	virtio_pci_register();
 	virtio_rng_register();
 	virtio_blk_register();
+	virtio_net_register();
 }
 
 /* After probing: seed newlib's rand()/random() from the entropy device when there is one. */

@@ -1,0 +1,601 @@
+/*
+ * The virtio-net driver.
+ *
+ * receiveq1 (0) is kept full of 2 KiB buffers from a pool larger than the ring: the stack keeps
+ * a received buffer (zero-copy) until it is done with it, while the ring is refilled from the
+ * rest of the pool after every harvest, so a flood cannot starve the receiver of buffers.
+ * transmitq1 (1) carries a header descriptor plus the stack's fragments; the stack's token is
+ * handed back through tx_done once the device has used them. controlq (2) exists only with
+ * CTRL_VQ.
+ *
+ * The stack (lwIP) is not reentrant, so nothing here calls it from an interrupt handler:
+ * interrupts disable the queue's callbacks and wake the main loop, whose poll does the work and
+ * re-enables them with the re-check that prevents a lost wake-up.
+ */
+#include "drivers/virtio/virtio_net.h"
+#include "drivers/virtio/virtio.h"
+#include "drivers/virtio/virtio_platform.h"
+#include "lib/net/netdev.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RX_BUF_SIZE  2048u /* >= 1526 (5.1.6.3.1: a 1514-byte frame plus a 12-byte header) */
+#define RX_POOL_LENT 256u  /* buffers the stack may hold on top of a full ring */
+#define ETH_MIN      14u
+#define ETH_MAX      1518u /* 1514 + an 802.1Q tag */
+#define MAX_NICS     4
+#define CTRL_TIMEOUT_NS 2000000000ull
+#define LINK_POLL_NS    100000000ull
+
+struct rx_buf {
+	struct rx_buf *next;
+	uint8_t *data; /* RX_BUF_SIZE bytes of DMA memory */
+	uint8_t *bounce; /* a merged frame handed to the stack instead of data (MRG_RXBUF) */
+};
+
+struct tx_slot {
+	struct virtio_net_hdr hdr; /* first: DMA-visible */
+	void *token;
+	struct tx_slot *next;
+};
+
+struct ctrl_msg {
+	struct virtio_net_ctrl_hdr hdr;
+	uint8_t data[2 * (4 + 6 * 8)]; /* two MAC tables of up to 8 entries */
+	uint8_t ack;
+	volatile bool done;
+};
+
+struct vnet {
+	struct virtio_device *vd;
+	struct netdev nd;
+	struct virtqueue *rxq, *txq, *ctrlq;
+	unsigned hdr_len;
+	bool mrg, rx_split; /* rx_split: header in its own descriptor (legacy, no ANY_LAYOUT) */
+
+	struct rx_buf *bufs, *free_rx;
+	unsigned nbufs, rx_free_count;
+	uint8_t *rx_mem;
+
+	struct tx_slot *slots, *free_tx;
+	unsigned nslots;
+
+	struct ctrl_msg *ctrl;
+	volatile bool link_check;
+	uint64_t last_link_poll;
+	uint64_t rx_runts, rx_oversize, rx_merged, rx_no_buffers;
+};
+
+static struct vnet nics[MAX_NICS];
+static unsigned nnics;
+
+static const char *const net_feature_names[24] = {
+	[VIRTIO_NET_F_CSUM] = "CSUM",
+	[VIRTIO_NET_F_GUEST_CSUM] = "GUEST_CSUM",
+	[VIRTIO_NET_F_CTRL_GUEST_OFFLOADS] = "CTRL_GUEST_OFFLOADS",
+	[VIRTIO_NET_F_MTU] = "MTU",
+	[VIRTIO_NET_F_MAC] = "MAC",
+	[VIRTIO_NET_F_GSO] = "GSO",
+	[VIRTIO_NET_F_GUEST_TSO4] = "GUEST_TSO4",
+	[VIRTIO_NET_F_GUEST_TSO6] = "GUEST_TSO6",
+	[VIRTIO_NET_F_GUEST_ECN] = "GUEST_ECN",
+	[VIRTIO_NET_F_GUEST_UFO] = "GUEST_UFO",
+	[VIRTIO_NET_F_HOST_TSO4] = "HOST_TSO4",
+	[VIRTIO_NET_F_HOST_TSO6] = "HOST_TSO6",
+	[VIRTIO_NET_F_HOST_ECN] = "HOST_ECN",
+	[VIRTIO_NET_F_HOST_UFO] = "HOST_UFO",
+	[VIRTIO_NET_F_MRG_RXBUF] = "MRG_RXBUF",
+	[VIRTIO_NET_F_STATUS] = "STATUS",
+	[VIRTIO_NET_F_CTRL_VQ] = "CTRL_VQ",
+	[VIRTIO_NET_F_CTRL_RX] = "CTRL_RX",
+	[VIRTIO_NET_F_CTRL_VLAN] = "CTRL_VLAN",
+	[VIRTIO_NET_F_GUEST_ANNOUNCE] = "GUEST_ANNOUNCE",
+	[VIRTIO_NET_F_MQ] = "MQ",
+	[VIRTIO_NET_F_CTRL_MAC_ADDR] = "CTRL_MAC_ADDR",
+};
+
+static struct vnet *from_nd(struct netdev *nd)
+{
+	return nd->driver_priv;
+}
+
+/* ---- receive ---- */
+
+static void rx_put_free(struct vnet *n, struct rx_buf *b)
+{
+	b->next = n->free_rx;
+	n->free_rx = b;
+	n->rx_free_count++;
+}
+
+/* Post free buffers until the ring is full; returns how many. Called with the virtio lock
+ * held. */
+static unsigned rx_fill(struct vnet *n)
+{
+	unsigned posted = 0;
+	while (n->free_rx) {
+		struct rx_buf *b = n->free_rx;
+		struct vq_sg sg[2] = {{b->data, RX_BUF_SIZE}};
+		unsigned nsg = 1;
+		if (n->rx_split) {
+			sg[0].len = n->hdr_len;
+			sg[1] = (struct vq_sg){b->data + n->hdr_len, RX_BUF_SIZE - n->hdr_len};
+			nsg = 2;
+		}
+		if (virtqueue_add(n->rxq, sg, 0, nsg, b))
+			break; /* ring full (or broken): the rest stay in the pool */
+		n->free_rx = b->next;
+		n->rx_free_count--;
+		posted++;
+	}
+	return posted;
+}
+
+static void rx_refill(struct vnet *n)
+{
+	if (rx_fill(n))
+		virtqueue_kick(n->rxq);
+}
+
+static void rx_release(struct netdev *nd, void *token)
+{
+	struct vnet *n = from_nd(nd);
+	struct rx_buf *b = token;
+	if (b->bounce) {
+		free(b->bounce);
+		b->bounce = NULL;
+	}
+	unsigned long fl = virtio_lock();
+	rx_put_free(n, b);
+	virtio_unlock(fl);
+}
+
+static void rx_drop(struct vnet *n, struct rx_buf *b)
+{
+	n->nd.stats.rx_dropped++;
+	rx_put_free(n, b);
+}
+
+/* Merge the num_buffers buffers of one frame (MRG_RXBUF, 5.1.6.4.2) into one allocation: rare
+ * with a 1500-byte MTU and 2 KiB buffers, but the device is allowed to do it. */
+static uint8_t *rx_merge(struct vnet *n, struct rx_buf *first, uint32_t first_len, uint16_t count,
+			 uint32_t *total)
+{
+	size_t cap = (size_t)count * RX_BUF_SIZE;
+	uint8_t *m = malloc(cap);
+	uint32_t have = first_len - n->hdr_len;
+	if (m)
+		memcpy(m, first->data + n->hdr_len, have);
+	for (uint16_t i = 1; i < count; i++) {
+		uint32_t len;
+		struct rx_buf *b = virtqueue_get_buf(n->rxq, &len);
+		if (!b) {
+			virtqueue_break(n->rxq, "num_buffers larger than the buffers used");
+			free(m);
+			return NULL;
+		}
+		if (m && have + len <= cap)
+			memcpy(m + have, b->data, len);
+		have += len;
+		rx_put_free(n, b);
+	}
+	if (!m || have > cap) {
+		free(m);
+		return NULL;
+	}
+	*total = have;
+	n->rx_merged++;
+	return m;
+}
+
+static void rx_harvest(struct vnet *n)
+{
+	struct rx_buf *b;
+	uint32_t len;
+	unsigned long fl = virtio_lock();
+	while ((b = virtqueue_get_buf(n->rxq, &len))) {
+		if (len < n->hdr_len + ETH_MIN) {
+			n->rx_runts++;
+			n->nd.stats.rx_errors++;
+			rx_drop(n, b);
+			continue;
+		}
+		struct virtio_net_hdr *h = (struct virtio_net_hdr *)b->data;
+		uint16_t nbuf = n->mrg ? h->num_buffers : 1;
+		uint8_t *frame = b->data + n->hdr_len;
+		uint32_t flen = len - n->hdr_len;
+		if (nbuf > 1) {
+			frame = b->bounce = rx_merge(n, b, len, nbuf, &flen);
+			if (!frame) {
+				n->nd.stats.rx_errors++;
+				rx_drop(n, b);
+				continue;
+			}
+		} else if (nbuf == 0) {
+			n->nd.stats.rx_errors++;
+			rx_drop(n, b);
+			continue;
+		}
+		if (flen > ETH_MAX) {
+			n->rx_oversize++;
+			n->nd.stats.rx_errors++;
+			free(b->bounce);
+			b->bounce = NULL;
+			rx_drop(n, b);
+			continue;
+		}
+		/* DATA_VALID: the device checked it; NEEDS_CSUM: the checksum is partial but the
+		 * packet is intact (it never crossed a wire). Either way the stack can skip it. */
+		bool csum_ok = virtio_has_feature(n->vd, VIRTIO_NET_F_GUEST_CSUM) &&
+			       (h->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
+		n->nd.stats.rx_packets++;
+		n->nd.stats.rx_bytes += flen;
+		if (!n->nd.rx) {
+			rx_put_free(n, b);
+			continue;
+		}
+		/* Hand over without the lock: the stack may transmit a reply from here. */
+		virtio_unlock(fl);
+		n->nd.rx(&n->nd, frame, flen, csum_ok, b);
+		fl = virtio_lock();
+	}
+	rx_refill(n);
+	if (!n->free_rx && virtqueue_num_free(n->rxq) == virtqueue_size(n->rxq))
+		n->rx_no_buffers++; /* the stack holds every buffer: nothing to receive into */
+	virtio_unlock(fl);
+}
+
+/* ---- transmit ---- */
+
+static void tx_reclaim(struct vnet *n)
+{
+	struct tx_slot *s;
+	uint32_t len;
+	for (;;) {
+		unsigned long fl = virtio_lock();
+		s = virtqueue_get_buf(n->txq, &len);
+		if (s) {
+			s->next = n->free_tx;
+			n->free_tx = s;
+		}
+		virtio_unlock(fl);
+		if (!s)
+			break;
+		if (n->nd.tx_done)
+			n->nd.tx_done(&n->nd, s->token);
+	}
+}
+
+static int net_xmit(struct netdev *nd, const struct netdev_frag *frags, unsigned nfrags,
+		    const struct netdev_tx_csum *csum, void *token)
+{
+	struct vnet *n = from_nd(nd);
+	size_t total = 0;
+	if (nfrags == 0 || nfrags > NETDEV_MAX_FRAGS)
+		return -EINVAL;
+	for (unsigned i = 0; i < nfrags; i++)
+		total += frags[i].len;
+	if (total < ETH_MIN || total > ETH_MAX) {
+		nd->stats.tx_errors++;
+		return -EINVAL;
+	}
+	if (n->vd->failed || virtqueue_is_broken(n->txq))
+		return -EIO;
+	if (!nd->link_up) {
+		nd->stats.tx_dropped++;
+		return -ENETDOWN;
+	}
+	if (!n->free_tx)
+		tx_reclaim(n);
+
+	unsigned long fl = virtio_lock();
+	struct tx_slot *s = n->free_tx;
+	if (!s) {
+		virtio_unlock(fl);
+		nd->stats.tx_busy++;
+		return -ENOSPC;
+	}
+	memset(&s->hdr, 0, sizeof(s->hdr));
+	/* 5.1.6.2: flags 0 and GSO_NONE unless offloads were negotiated. */
+	if (csum && csum->needed && virtio_has_feature(n->vd, VIRTIO_NET_F_CSUM)) {
+		s->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		s->hdr.csum_start = csum->csum_start;
+		s->hdr.csum_offset = csum->csum_offset;
+	}
+	s->hdr.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	s->token = token;
+	struct vq_sg sg[NETDEV_MAX_FRAGS + 1];
+	sg[0] = (struct vq_sg){&s->hdr, n->hdr_len};
+	for (unsigned i = 0; i < nfrags; i++)
+		sg[i + 1] = (struct vq_sg){frags[i].data, (uint32_t)frags[i].len};
+	int err = virtqueue_add(n->txq, sg, nfrags + 1, 0, s);
+	if (!err) {
+		n->free_tx = s->next;
+		virtqueue_kick(n->txq);
+		nd->stats.tx_packets++;
+		nd->stats.tx_bytes += total;
+	} else if (err == -ENOSPC) {
+		nd->stats.tx_busy++;
+	}
+	virtio_unlock(fl);
+	return err;
+}
+
+/* ---- main-loop work ---- */
+
+static void link_update(struct vnet *n)
+{
+	bool up = true;
+	if (virtio_has_feature(n->vd, VIRTIO_NET_F_STATUS)) {
+		uint16_t st = 0;
+		virtio_cread(n->vd, struct virtio_net_config, status, &st);
+		up = st & VIRTIO_NET_S_LINK_UP;
+	}
+	if (up != n->nd.link_up) {
+		n->nd.link_up = up;
+		virtio_log("%s: link %s\n", n->nd.name, up ? "up" : "down");
+		if (n->nd.link_changed)
+			n->nd.link_changed(&n->nd);
+	}
+}
+
+static void net_poll(struct netdev *nd)
+{
+	struct vnet *n = from_nd(nd);
+	if (n->vd->failed)
+		return;
+	/* Without interrupts there is no config-change notification: look every 100 ms. */
+	if (n->vd->mode == VIRTIO_MODE_POLL && virtio_time_ns() - n->last_link_poll > LINK_POLL_NS) {
+		n->last_link_poll = virtio_time_ns();
+		n->link_check = true;
+	}
+	if (n->link_check) {
+		n->link_check = false;
+		link_update(n);
+	}
+	rx_harvest(n);
+	tx_reclaim(n);
+	if (n->vd->mode == VIRTIO_MODE_POLL) {
+		virtio_wake(); /* poll mode: the main loop keeps polling instead of halting */
+		return;
+	}
+	/* Ask for the next interrupt, and look again: what arrived in between would otherwise
+	 * wait for the next unrelated wake-up. */
+	unsigned long fl = virtio_lock();
+	bool rx_idle = virtqueue_enable_cb(n->rxq);
+	bool tx_idle = virtqueue_enable_cb_delayed(n->txq);
+	virtio_unlock(fl);
+	if (!rx_idle || !tx_idle)
+		virtio_wake();
+}
+
+/* Interrupt context: stop further interrupts from this queue and let the main loop work. */
+static void net_vq_interrupt(struct virtqueue *vq)
+{
+	virtqueue_disable_cb(vq);
+	virtio_wake();
+}
+
+static void net_config_changed(struct virtio_device *vd)
+{
+	struct vnet *n = vd->priv;
+	n->link_check = true; /* read in the main loop: the stack's callback must not run here */
+}
+
+/* ---- control queue ---- */
+
+static void ctrl_harvest(struct virtqueue *vq)
+{
+	struct vnet *n = virtio_vq_priv(vq);
+	uint32_t len;
+	while (virtqueue_get_buf(vq, &len))
+		n->ctrl->done = true;
+}
+
+static bool ctrl_done(void *arg)
+{
+	return ((struct vnet *)arg)->ctrl->done;
+}
+
+static int ctrl_cmd(struct vnet *n, uint8_t class, uint8_t cmd, const void *data, size_t len)
+{
+	if (!n->ctrlq)
+		return -EOPNOTSUPP;
+	struct ctrl_msg *m = n->ctrl;
+	m->hdr = (struct virtio_net_ctrl_hdr){class, cmd};
+	memcpy(m->data, data, len);
+	m->ack = 0xff; /* neither OK nor ERR until the device writes it */
+	m->done = false;
+	struct vq_sg sg[3] = {{&m->hdr, sizeof(m->hdr)}, {m->data, (uint32_t)len}, {&m->ack, 1}};
+	unsigned long fl = virtio_lock();
+	int err = virtqueue_add(n->ctrlq, sg, 2, 1, m);
+	if (!err)
+		virtqueue_kick(n->ctrlq);
+	virtio_unlock(fl);
+	if (err)
+		return err;
+	if ((err = virtio_wait(n->vd, n->ctrlq, ctrl_done, n, CTRL_TIMEOUT_NS)))
+		return err;
+	return m->ack == VIRTIO_NET_OK ? 0 : -EIO;
+}
+
+int virtio_net_set_promisc(struct netdev *nd, bool on)
+{
+	struct vnet *n = from_nd(nd);
+	if (!virtio_has_feature(n->vd, VIRTIO_NET_F_CTRL_RX))
+		return -EOPNOTSUPP;
+	uint8_t v = on;
+	return ctrl_cmd(n, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &v, 1);
+}
+
+int virtio_net_set_mac_filter(struct netdev *nd, const uint8_t (*extra)[6], unsigned count)
+{
+	struct vnet *n = from_nd(nd);
+	if (!virtio_has_feature(n->vd, VIRTIO_NET_F_CTRL_RX))
+		return -EOPNOTSUPP;
+	if (count > 7)
+		return -EINVAL;
+	/* 5.1.6.5.2: two tables, unicast then multicast, each a le32 count and the entries. */
+	uint8_t buf[sizeof(n->ctrl->data)];
+	size_t off = 0;
+	uint32_t uni = 1 + count, multi = 0;
+	memcpy(buf + off, &uni, 4);
+	off += 4;
+	memcpy(buf + off, n->nd.mac, 6);
+	off += 6;
+	for (unsigned i = 0; i < count; i++, off += 6)
+		memcpy(buf + off, extra[i], 6);
+	memcpy(buf + off, &multi, 4);
+	off += 4;
+	return ctrl_cmd(n, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, buf, off);
+}
+
+/* ---- probe ---- */
+
+static const struct netdev_ops net_ops = {
+	.xmit = net_xmit,
+	.rx_release = rx_release,
+	.poll = net_poll,
+};
+
+static int alloc_buffers(struct vnet *n)
+{
+	unsigned ring = virtqueue_size(n->rxq);
+	n->nbufs = ring + RX_POOL_LENT;
+	uint64_t phys;
+	n->rx_mem = virtio_dma_alloc((size_t)n->nbufs * RX_BUF_SIZE, &phys);
+	n->bufs = calloc(n->nbufs, sizeof(*n->bufs));
+	n->nslots = virtqueue_size(n->txq);
+	n->slots = virtio_dma_alloc(n->nslots * sizeof(*n->slots), &phys);
+	n->ctrl = virtio_dma_alloc(sizeof(*n->ctrl), &phys);
+	if (!n->rx_mem || !n->bufs || !n->slots || !n->ctrl)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n->nbufs; i++) {
+		n->bufs[i].data = n->rx_mem + (size_t)i * RX_BUF_SIZE;
+		rx_put_free(n, &n->bufs[i]);
+	}
+	for (unsigned i = 0; i < n->nslots; i++) {
+		n->slots[i].next = n->free_tx;
+		n->free_tx = &n->slots[i];
+	}
+	return 0;
+}
+
+static int net_probe(struct virtio_device *vd)
+{
+	if (nnics == MAX_NICS)
+		return -ENOSPC;
+	struct vnet *n = &nics[nnics];
+	memset(n, 0, sizeof(*n));
+	n->vd = vd;
+	vd->priv = n;
+	uint64_t want = VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+			VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) |
+			VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |
+			VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+	int err = virtio_negotiate(vd, want);
+	if (err)
+		return err;
+
+	bool modern = virtio_has_feature(vd, VIRTIO_F_VERSION_1);
+	n->mrg = virtio_has_feature(vd, VIRTIO_NET_F_MRG_RXBUF);
+	/* 5.1.6.1: 12 bytes with VERSION_1 or MRG_RXBUF, else the legacy 10. */
+	n->hdr_len = modern || n->mrg ? sizeof(struct virtio_net_hdr) : VIRTIO_NET_HDR_LEGACY_LEN;
+	/* Legacy devices without ANY_LAYOUT want the header in a descriptor of its own. */
+	n->rx_split = !modern && !virtio_has_feature(vd, VIRTIO_F_ANY_LAYOUT);
+
+	struct netdev *nd = &n->nd;
+	snprintf(nd->name, sizeof(nd->name), "eth%u", nnics);
+	if (virtio_has_feature(vd, VIRTIO_NET_F_MAC)) {
+		virtio_cread(vd, struct virtio_net_config, mac, nd->mac);
+	} else {
+		/* A locally administered, unicast address (bit 1 set, bit 0 clear). */
+		for (int i = 0; i < 6; i++)
+			nd->mac[i] = (uint8_t)rand();
+		nd->mac[0] = (uint8_t)((nd->mac[0] & 0xfe) | 0x02);
+	}
+	nd->mtu = 1500;
+	if (virtio_has_feature(vd, VIRTIO_NET_F_MTU)) {
+		uint16_t mtu = 0;
+		virtio_cread(vd, struct virtio_net_config, mtu, &mtu);
+		if (mtu >= 68 && mtu < 1500)
+			nd->mtu = mtu;
+	}
+
+	bool ctrl = virtio_has_feature(vd, VIRTIO_NET_F_CTRL_VQ);
+	struct virtio_vq_spec specs[3] = {
+		{.name = "rx", .callback = net_vq_interrupt, .priv = n},
+		{.name = "tx", .callback = net_vq_interrupt, .priv = n, .indirect_max = NETDEV_MAX_FRAGS + 1},
+		{.name = "ctrl", .size = 64, .callback = ctrl_harvest, .priv = n},
+	};
+	if ((err = virtio_setup_vqs(vd, ctrl ? 3 : 2, specs)))
+		return err;
+	n->rxq = vd->vqs[0].vq;
+	n->txq = vd->vqs[1].vq;
+	n->ctrlq = ctrl ? vd->vqs[2].vq : NULL;
+	if ((err = alloc_buffers(n))) {
+		virtio_fail(vd, "out of memory for buffers");
+		return err;
+	}
+	if (virtio_has_feature(vd, VIRTIO_NET_F_CSUM))
+		nd->features |= NETDEV_F_TX_CSUM;
+	if (virtio_has_feature(vd, VIRTIO_NET_F_GUEST_CSUM))
+		nd->features |= NETDEV_F_RX_CSUM;
+	nd->ops = &net_ops;
+	nd->driver_priv = n;
+	snprintf(vd->name, sizeof(vd->name), "%s", nd->name);
+	nnics++;
+
+	/* 5.1.5: fill the receive queue before DRIVER_OK, so the device has buffers from the
+	 * first frame on. Notifications wait for DRIVER_OK (3.1.1), hence no kick yet. */
+	unsigned long fl = virtio_lock();
+	rx_fill(n);
+	virtqueue_kick_prepare(n->rxq); /* publish avail->idx; the notify follows DRIVER_OK */
+	virtio_unlock(fl);
+	virtio_device_ready(vd);
+	virtqueue_notify(n->rxq);
+
+	nd->link_up = false;
+	link_update(n);
+	virtio_log("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, header %u bytes%s, %u rx buffers, "
+		   "link %s\n",
+		   nd->name, nd->mac[0], nd->mac[1], nd->mac[2], nd->mac[3], nd->mac[4], nd->mac[5],
+		   n->hdr_len, n->mrg ? " (mergeable rx)" : "", n->nbufs,
+		   nd->link_up ? "up" : "down");
+	return netdev_register(nd);
+}
+
+static void net_describe(struct virtio_device *vd, int (*out)(const char *fmt, ...))
+{
+	struct vnet *n = vd->priv;
+	const struct netdev_stats *s = &n->nd.stats;
+	out("  %s: link %s, header %u, rx pool %u/%u free, rx=%llu (%llu bytes) dropped=%llu "
+	    "errors=%llu (runts %llu, oversize %llu) merged=%llu starved=%llu\n",
+	    n->nd.name, n->nd.link_up ? "up" : "down", n->hdr_len, n->rx_free_count, n->nbufs,
+	    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+	    (unsigned long long)s->rx_dropped, (unsigned long long)s->rx_errors,
+	    (unsigned long long)n->rx_runts, (unsigned long long)n->rx_oversize,
+	    (unsigned long long)n->rx_merged, (unsigned long long)n->rx_no_buffers);
+	out("  %s: tx=%llu (%llu bytes) busy=%llu dropped=%llu errors=%llu\n", n->nd.name,
+	    (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+	    (unsigned long long)s->tx_busy, (unsigned long long)s->tx_dropped,
+	    (unsigned long long)s->tx_errors);
+}
+
+static const struct virtio_driver net_driver = {
+	.name = "virtio-net",
+	.device_type = VIRTIO_ID_NET,
+	.feature_names = net_feature_names,
+	.probe = net_probe,
+	.config_changed = net_config_changed,
+	.describe = net_describe,
+};
+
+int virtio_net_register(void)
+{
+	return virtio_register_driver(&net_driver);
+}
