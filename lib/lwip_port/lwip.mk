@@ -24,11 +24,8 @@ LWIP_OBJS  := $(patsubst $(LWIP_DIR)/%.c,$(BUILD)/lwip/obj/%.c.o,$(LWIP_SRCS))
 # The core files the host unit tests link (no apps).
 LWIP_HOST_SRCS := $(addprefix $(LWIP_DIR)/,$(LWIP_FILES))
 
-# lwIP's own code is not held to our warning set: it has unused parameters and
-# signed/unsigned comparisons we would not fix in a tree we do not own. Only these files get
-# the relaxation; the port itself builds with the full -Werror set.
-LWIP_RELAX := -Wno-unused-parameter -Wno-sign-compare -Wno-address -Wno-type-limits \
-	-Wno-implicit-fallthrough -Wno-unused-but-set-variable
+# lwIP 2.1.3 builds cleanly with our full warning set (-Wall -Wextra -Werror) and these options,
+# so its files get exactly the kernel's flags, no relaxation.
 
 $(LWIP_STAMP): | $(SETUP_STAMP)
 	$(call say,FETCH,lwIP (Debian source package))
@@ -41,7 +38,7 @@ $(BUILD)/lwip/obj/%.c.o: $(LWIP_DIR)/%.c lib/lwip_port/lwipopts.h lib/lwip_port/
 		| $(LWIP_STAMP) $(NEWLIB_STAMP)
 	$(call say,CC,lwip/$*.c)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(KCFLAGS) $(LWIP_RELAX) $(LWIP_INC) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(LWIP_INC) -c $< -o $@
 
 $(LWIP_LIB): $(LWIP_OBJS)
 	$(call say,AR,$@)

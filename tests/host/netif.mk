@@ -10,5 +10,3 @@ netif_SRCS := tests/host/test_netif.c lib/lwip_port/netif_port.c lib/lwip_port/s
 NETIF_HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(netif_SRCS))
 $(NETIF_HOST_OBJS): HOST_CFLAGS += $(LWIP_INC)
 $(NETIF_HOST_OBJS): | $(LWIP_STAMP)
-# lwIP's own files: the same relaxation as in the kernel build (see lwip.mk).
-$(patsubst %,$(BUILD)/host/%.o,$(LWIP_HOST_SRCS)): HOST_CFLAGS += $(LWIP_RELAX)
