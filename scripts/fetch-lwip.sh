@@ -77,7 +77,6 @@ apt_opts=(
 	-o "Dir::Etc::SourceParts=/dev/null"
 	-o "Dir::State::Lists=$apt_dir/lists"
 	-o "Dir::Cache=$apt_dir/cache"
-	-o "Debug::NoLocking=true"
 )
 # apt downloads as the unprivileged _apt user, which cannot write into a root-owned build
 # folder; download as ourselves instead (the same thing apt does, with a warning, anyway).
