@@ -324,8 +324,9 @@ static err_t http_send_more(struct tcp_pcb *pcb, struct http *h)
 			n = tcp_sndbuf(pcb);
 		if (n == 0)
 			break;
-		/* The response stays allocated until the connection ends: no copy needed. */
-		if (tcp_write(pcb, h->resp + h->resp_off, (u16_t)n, 0) != ERR_OK)
+		/* Copied: a reset frees the connection while a frame may still sit in the TX
+		 * ring, and a page is a few KiB. */
+		if (tcp_write(pcb, h->resp + h->resp_off, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
 			break;
 		h->resp_off += n;
 	}
