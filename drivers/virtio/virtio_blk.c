@@ -25,6 +25,10 @@ struct vblk {
 	struct virtio_device *vd;
 	struct virtqueue *vq;
 	struct vblk_info info;
+	/* Most data segments one request may carry: seg_max, our table, and the queue size (a
+	 * chain -- or an indirect table -- never has more descriptors than the queue, 2.7.5.2 /
+	 * 2.7.5.3.1, and a request has a header and a status besides its data). */
+	unsigned max_segs;
 };
 static struct vblk disks[MAX_DISKS];
 static unsigned ndisks;
@@ -127,7 +131,7 @@ static int build_segments(const struct vblk *d, struct vq_sg *sg, uint8_t *buf, 
 		uint32_t take = len < in_page ? len : in_page;
 		if (d->info.size_max && take > d->info.size_max)
 			take = d->info.size_max;
-		if (n == VBLK_MAX_SEGS || (uint32_t)n == d->info.seg_max)
+		if ((unsigned)n == d->max_segs)
 			return -EINVAL;
 		sg[n++] = (struct vq_sg){buf, take};
 		buf += take;
@@ -254,9 +258,8 @@ static int sync_one(struct vblk *d, struct blk_req *r)
 
 int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t len)
 {
-	/* Largest piece one request can carry: seg_max pages (minus one for a misaligned start). */
-	uint32_t segs = d->info.seg_max && d->info.seg_max < VBLK_MAX_SEGS ? d->info.seg_max
-									  : VBLK_MAX_SEGS;
+	/* Largest piece one request can carry: max_segs pages (minus one for a misaligned start). */
+	uint32_t segs = d->max_segs;
 	uint32_t seg_bytes = d->info.size_max && d->info.size_max < PAGE ? d->info.size_max : PAGE;
 	uint32_t max = (segs - 1) * seg_bytes / VIRTIO_BLK_SECTOR * VIRTIO_BLK_SECTOR;
 	if (max == 0)
@@ -358,6 +361,16 @@ static int blk_probe(struct virtio_device *vd)
 	if ((err = virtio_setup_vqs(vd, 1, &spec)))
 		return err;
 	d->vq = vd->vqs[0].vq;
+	d->max_segs = VBLK_MAX_SEGS;
+	if (in->seg_max && in->seg_max < d->max_segs)
+		d->max_segs = in->seg_max;
+	unsigned qsize = virtqueue_size(d->vq);
+	if (qsize < d->max_segs + 2)
+		d->max_segs = qsize > 2 ? qsize - 2 : 0;
+	if (d->max_segs < 1) {
+		virtio_fail(vd, "queue size %u leaves no room for data", virtqueue_size(d->vq));
+		return -EINVAL;
+	}
 	snprintf(vd->name, sizeof(vd->name), "%s", in->name);
 	ndisks++;
 	virtio_device_ready(vd);
