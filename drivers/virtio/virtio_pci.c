@@ -258,7 +258,8 @@ static int virtio_pci_probe(struct pci_dev *d, const struct pci_device_id *id)
 		memcpy(why, vd->error, sizeof(why));
 		vd->common = vd->notify_base = vd->isr = vd->device_cfg = NULL;
 		if (!legacy_ok || virtio_pci_legacy_init(vd) != 0) {
-			snprintf(vd->error, sizeof(vd->error), "no usable transport: %s",
+			/* The prefix is 21 bytes: bound the reason so the whole fits. */
+			snprintf(vd->error, sizeof(vd->error), "no usable transport: %.98s",
 				 why[0] ? why : "no legacy I/O BAR");
 			virtio_log("%s: %s\n", vd->name, vd->error);
 			return 0;
