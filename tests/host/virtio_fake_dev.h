@@ -1,0 +1,194 @@
+/*
+ * A register-level model of one virtio-pci device (modern, transitional or legacy-only) for the
+ * host tests of drivers/virtio/virtio_pci*.c and virtio.c.
+ *
+ * The model stands behind `virtio_io` (MMIO into the BAR buffers the PCI fake's map_mmio hands
+ * out, port I/O at the legacy I/O BAR's address) and behind the PCI fake's configuration space
+ * (vendor capabilities cfg_type 1..5, MSI-X capability and table, BARs, INTx pin). It enforces
+ * the driver MUSTs of the VIRTIO 1.2 spec that a register model can see, and records every
+ * breach as a "violation" instead of crashing (tests assert there are none):
+ *   - reset: nothing but device_status before status reads back 0 after the write of 0;
+ *   - status: never clear a bit (except reset), ACKNOWLEDGE before DRIVER before FEATURES_OK
+ *     before DRIVER_OK (modern), nothing but status after FAILED;
+ *   - features: written after DRIVER and before FEATURES_OK (legacy: before DRIVER_OK), only
+ *     offered bits;
+ *   - common config: each field at its own width and offset, read-only fields never written
+ *     (device_feature, num_queues, config_generation, queue_notify_off), a queue fully
+ *     described (size, three addresses, alignment) before queue_enable = 1, never
+ *     queue_enable = 0, no queue set-up before FEATURES_OK or after DRIVER_OK;
+ *   - notify: only after DRIVER_OK, only for an enabled queue, at the queue's own address
+ *     (offset + queue_notify_off * multiplier), 16 bits, the value being the queue index;
+ *   - device config: in the window, naturally aligned;
+ *   - legacy: the 0.9.5 I/O layout, config at 20 or 24 depending on MSI-X being enabled (read
+ *     from the PCI configuration space, as a device would see it), read-only registers.
+ * Like a device it processes the split rings from guest memory by the spec's layout (not the
+ * driver's structs): it fills device-writable buffers with a deterministic byte stream, writes
+ * used elements, honours NO_INTERRUPT / used_event, and raises interrupts: MSI-X through the
+ * programmed table entry (vector = message data) to the handler registered with
+ * virtio_irq_alloc, or INTx (ISR bit 0, then every handler attached to the line). Interrupts
+ * are delivered when the driver idles (virtio_idle), as a CPU would take them.
+ *
+ * This file also provides the platform hooks of drivers/virtio/virtio_platform.h for the tests
+ * (DMA memory = heap memory, virt == phys; a fake clock; an interrupt vector table).
+ */
+#ifndef VIREO_TESTS_VIRTIO_FAKE_DEV_H
+#define VIREO_TESTS_VIRTIO_FAKE_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tests/host/pci_fake.h"
+
+#define VFD_MAX_Q 8
+#define VFD_NO_VECTOR 0xffff
+
+/* Where the model lives (what SeaBIOS would assign on q35). */
+#define VFD_BUS 0
+#define VFD_DEV 3
+#define VFD_IO_BASE 0xc000
+#define VFD_BAR1_PHYS 0xfebd1000ull /* MSI-X table at +0, PBA at +0x800 */
+#define VFD_BAR1_SIZE 0x1000
+#define VFD_BAR4_PHYS 0xfe000000ull /* the modern register blocks */
+#define VFD_BAR4_SIZE 0x4000
+#define VFD_COMMON_OFF 0x0000
+#define VFD_ISR_OFF    0x1000
+#define VFD_DEVCFG_OFF 0x2000
+#define VFD_NOTIFY_OFF 0x3000
+#define VFD_IRQ_LINE   11
+
+/* Configuration-space offsets of the capabilities vfd_build writes. Extra capabilities (see
+ * vfd.extra) are chained first, at VFD_CAP_EXTRA0 + 0x18 * i. */
+#define VFD_CAP_MSIX   0x40
+#define VFD_CAP_COMMON 0x4c
+#define VFD_CAP_NOTIFY 0x5c
+#define VFD_CAP_ISR    0x70
+#define VFD_CAP_DEVICE 0x80
+#define VFD_CAP_PCICFG 0x90
+#define VFD_CAP_EXTRA0 0xa4
+#define VFD_MAX_EXTRA  4
+
+enum vfd_kind {
+	VFD_TRANSITIONAL, /* legacy id 0x10xx, I/O BAR 0 and modern capabilities */
+	VFD_MODERN,       /* id 0x1040 + type, capabilities only */
+	VFD_LEGACY,       /* legacy id, I/O BAR 0 only (QEMU disable-modern=on) */
+};
+
+/* A raw virtio vendor capability (malformed ones included). */
+struct vfd_cap {
+	uint8_t cap_len, cfg_type, bar;
+	uint32_t offset, length;
+	uint32_t mult; /* written at +16 when cap_len >= 20 */
+};
+
+struct vfd_queue {
+	/* modern registers */
+	uint16_t size, vector, enable;
+	uint64_t desc, driver, device;
+	unsigned written; /* bit 0..5: desc lo/hi, driver lo/hi, device lo/hi since reset */
+	/* legacy */
+	uint32_t pfn;
+	/* device side */
+	uint16_t last_avail, used_idx;
+	unsigned notifies;
+	unsigned requests; /* chains completed */
+	unsigned irqs;     /* interrupts raised for this queue */
+};
+
+struct vfd {
+	/* ---- configuration (set before vfd_build) ---- */
+	enum vfd_kind kind;
+	uint16_t type;           /* VIRTIO_ID_* (or any 1..63) */
+	uint64_t features;       /* offered */
+	uint16_t num_queues;
+	uint16_t queue_max[VFD_MAX_Q];
+	uint16_t notify_off[VFD_MAX_Q];
+	uint32_t notify_mult;
+	uint16_t msix_entries;   /* 0: no MSI-X capability */
+	uint8_t irq_pin;         /* 0: none */
+	uint8_t devcfg[64];
+	uint32_t devcfg_len;     /* 0: no device config capability */
+	uint8_t initial_status;  /* what firmware left */
+	unsigned reset_delay;    /* status reads that still show the old value after a reset */
+	bool reset_never;        /* ... forever */
+	bool refuse_features_ok;
+	uint32_t refuse_vectors; /* bit n: MSI-X entry n is refused (reads back NO_VECTOR) */
+	bool refuse_all_vectors;
+	unsigned gen_bumps;      /* device-config reads during which the config changes */
+	uint32_t max_fill;       /* bytes the device writes per chain (0: all it is offered) */
+	uint8_t omit_caps;       /* bit cfg_type: leave that standard capability out */
+	struct vfd_cap extra[VFD_MAX_EXTRA]; /* chained before the standard ones */
+	unsigned nextra;
+
+	/* ---- state ---- */
+	struct fake_pci *pci;
+	struct fake_fn *fn;
+	uint8_t *bar1, *bar4;
+	uint8_t status, old_status;
+	bool reset_complete;     /* status read back 0 after the last write of 0 */
+	unsigned reset_reads_left;
+	bool failed;
+	uint32_t dfsel, gfsel;
+	uint64_t gfeat;
+	uint16_t qsel, config_vector;
+	uint8_t isr, generation;
+	struct vfd_queue q[VFD_MAX_Q];
+	uint32_t pending;        /* queue interrupts not yet delivered; bit 31: config */
+
+	/* ---- records ---- */
+	char trace[32768];       /* "name=val" writes, "name?val" reads, space separated */
+	size_t trace_len;
+	bool trace_full;
+	char violations[4096];
+	unsigned nviolations;
+	unsigned accesses;       /* every register access */
+	unsigned status_writes, isr_reads, gen_reads, devcfg_reads, driver_ok_writes;
+	unsigned msix_irqs, intx_irqs, masked_irqs;
+	uint32_t notify_offsets[64]; /* BAR offsets of notify writes, in order */
+	unsigned nnotify;
+	uint8_t produced[8192];  /* the byte stream written into buffers, in order */
+	size_t nproduced;
+	uint32_t rng_state;
+};
+
+/* Defaults: `kind` device of `type` with one queue of 64, notify multiplier 4, 2 MSI-X entries,
+ * INTA, firmware status 0x0f, reset delay 2, VERSION_1 (not legacy), INDIRECT, EVENT_IDX. */
+void vfd_init(struct vfd *m, enum vfd_kind kind, uint16_t type);
+/* fake_reset(f, 4096), host bridge at 00:00.0 and the device at 00:03.0; makes m the model
+ * behind virtio_io. */
+void vfd_build(struct vfd *m, struct fake_pci *f);
+
+/* Records. */
+void vfd_trace_clear(struct vfd *m);
+bool vfd_has_violation(const struct vfd *m, const char *needle);
+/* Process queue q's avail ring now (as after a notify) / raise a config change. */
+void vfd_process(struct vfd *m, unsigned q);
+void vfd_config_change(struct vfd *m);
+/* Deliver pending interrupts (virtio_idle does this). */
+void vfd_deliver(struct vfd *m);
+/* Where the device would find its device-specific config in the legacy I/O BAR now. */
+unsigned vfd_legacy_cfg_off(const struct vfd *m);
+bool vfd_msix_enabled(const struct vfd *m);
+bool vfd_intx_disabled(const struct vfd *m);
+/* MSI-X table entry n as the PCI layer programmed it. */
+void vfd_msix_entry(const struct vfd *m, unsigned n, uint64_t *addr, uint32_t *data,
+		    uint32_t *ctrl);
+
+/* ---- the platform hooks' test side ---- */
+#define VFD_IRQ_CPU 3 /* virtio_irq_cpu(): MSI-X messages must target APIC id 3 */
+#define VFD_FIRST_VECTOR 0x30
+struct vfd_irq {
+	void (*fn)(void *ctx);
+	void *ctx;
+	unsigned fired;
+};
+extern struct vfd_irq vfd_irqs[256];
+extern unsigned vfd_irq_allocs, vfd_irq_frees, vfd_idle_calls, vfd_wake_calls;
+extern int vfd_irq_alloc_fail_after; /* >0: that many allocations succeed, then -ENOSPC */
+extern uint64_t vfd_time_step_ns;    /* each virtio_time_ns call advances the clock this much */
+extern long vfd_dma_outstanding;
+/* All virtio_log output since vfd_build. */
+const char *vfd_log(void);
+bool vfd_log_has(const char *needle);
+
+#endif
