@@ -42,8 +42,9 @@ def bench_boot(smoke):
             t0 = time.monotonic()
             v = Vireo(boot=boot, machine="q35", append="-- poweroff 0")
             try:
-                v.ready(timeout=120)
+                end = v.ready(timeout=120)
                 times.append(time.monotonic() - t0)
+                v.expect(" ms", start=end)
                 m = re.search(r"vireo: ready in (\d+) ms", v.output)
                 inside_ms = int(m.group(1)) if m else None
                 v.wait_exit(timeout=60)
