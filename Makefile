@@ -114,16 +114,16 @@ $(BUILD)/host/%.c.o: %.c | $(SETUP_STAMP)
 
 host-tests: $(HOST_TEST_BINS)
 
-# Fuzz targets: each tests/fuzz/*.mk adds a name to FUZZ_TARGETS and sets <name>_SRCS.
+# Fuzz targets: each tests/fuzz/*.mk adds a name to FUZZ_TARGETS and sets <name>_FUZZ_SRCS.
 FUZZ_TARGETS :=
 FUZZ_CFLAGS  := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIREO_FUZZ \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 include $(wildcard tests/fuzz/*.mk)
 define fuzz_rule
-$(BUILD)/fuzz/fuzz_$(1): $$($(1)_SRCS) | $(SETUP_STAMP)
+$(BUILD)/fuzz/fuzz_$(1): $$($(1)_FUZZ_SRCS) | $(SETUP_STAMP)
 	$$(call say,FUZZCC,$$@)
 	@mkdir -p $$(dir $$@)
-	$$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $$@ $$($(1)_SRCS)
+	$$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $$@ $$($(1)_FUZZ_SRCS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
