@@ -214,7 +214,11 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 		vd->nvqs = i + 1;
 	}
 	if ((err = virtio_pci_setup_irqs(vd))) {
-		virtio_fail(vd, "interrupts/queues: %s", vd->error[0] ? vd->error : "failed");
+		/* virtio_fail formats into vd->error: hand it a copy of the reason, not the
+		 * buffer it overwrites. */
+		char why[sizeof(vd->error)];
+		snprintf(why, sizeof(why), "%s", vd->error[0] ? vd->error : "failed");
+		virtio_fail(vd, "interrupts/queues: %.100s", why);
 		goto undo_irqs;
 	}
 	return 0;
