@@ -184,7 +184,11 @@ static int map_cap(struct virtio_device *vd, uint16_t at, uint8_t *type, volatil
 			   vd->name, at, bar);
 		return -EINVAL;
 	}
-	if ((uint64_t)off + length > b->size || length == 0) {
+	if (length == 0) {
+		virtio_log("%s: capability at %#x: empty window (length 0), ignored\n", vd->name, at);
+		return -EINVAL;
+	}
+	if ((uint64_t)off + length > b->size) {
 		virtio_log("%s: capability at %#x: window %#x+%#x past BAR %u (size %#llx), ignored\n",
 			   vd->name, at, off, length, bar, (unsigned long long)b->size);
 		return -EINVAL;
