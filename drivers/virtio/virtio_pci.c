@@ -31,10 +31,18 @@ static void msix_handler(void *arg)
 {
 	struct msix_ctx *c = arg;
 	struct virtio_device *vd = c->vd;
+	bool config = vd->config_msix_entry == c->entry, queues = false;
+	for (unsigned i = 0; i < vd->nvqs; i++)
+		queues |= vd->vqs[i].msix_entry == c->entry;
+	/* One entry for config changes and queues (the single-vector layout): the ISR's config
+	 * bit, which the device sets for every config change even with MSI-X (4.1.4.5), tells a
+	 * config change from a completion. Otherwise every completion would look like one. */
+	if (config && queues)
+		config = vd->ops->read_isr(vd) & VIRTIO_ISR_CONFIG;
 	for (unsigned i = 0; i < vd->nvqs; i++)
 		if (vd->vqs[i].msix_entry == c->entry)
 			virtio_service_vq_irq(vd, vd->vqs[i].vq);
-	if (vd->config_msix_entry == c->entry)
+	if (config)
 		virtio_service_config_irq(vd);
 }
 
@@ -58,6 +66,8 @@ static bool intx_handler(void *arg)
 }
 
 /* ---- interrupt wiring ---- */
+
+static void msix_detach_all(struct virtio_device *vd);
 
 /* Point MSI-X entry `entry` at a fresh CPU vector running msix_handler. */
 static int msix_entry_attach(struct virtio_device *vd, uint16_t entry, int *cpu_vector)
@@ -126,20 +136,12 @@ static int setup_msix(struct virtio_device *vd)
 		virtio_log("%s: device refused MSI-X layout %u, trying fewer vectors\n", vd->name, l);
 	}
 	if (vd->irq_kind == VIRTIO_IRQ_NONE) {
-		/* Undo: no vectors on the device side, MSI-X off so INTx can be used. */
-		vd->ops->set_config_vector(vd, VIRTIO_MSI_NO_VECTOR);
-		for (unsigned i = 0; i < vd->nvqs; i++) {
-			vd->ops->queue_set_vector(vd, i, VIRTIO_MSI_NO_VECTOR);
-			vd->vqs[i].msix_entry = VIRTIO_MSI_NO_VECTOR;
-		}
-		vd->config_msix_entry = VIRTIO_MSI_NO_VECTOR;
-		pci_msix_disable(d);
-		vd->ops->msix_changed(vd, false);
-		return -EIO;
+		err = -EIO;
+		goto undo_layout;
 	}
 	/* Attach a CPU vector to each distinct entry now in use. */
 	if ((err = msix_entry_attach(vd, 0, &vd->config_cpu_vector)))
-		return err;
+		goto undo_vectors;
 	for (unsigned i = 0; i < vd->nvqs; i++) {
 		uint16_t e = vd->vqs[i].msix_entry;
 		if (e == 0) {
@@ -151,9 +153,29 @@ static int setup_msix(struct virtio_device *vd)
 			continue;
 		}
 		if ((err = msix_entry_attach(vd, e, &vd->vqs[i].cpu_vector)))
-			return err;
+			goto undo_vectors;
 	}
 	return 0;
+
+undo_vectors:
+	/* Out of CPU vectors: give back those attached, so the caller can fall back to INTx
+	 * with MSI-X really off (an enabled MSI-X keeps the function from using INTx). */
+	virtio_log("%s: no CPU vector for MSI-X (%d), falling back\n", vd->name, err);
+	msix_detach_all(vd);
+	vd->irq_kind = VIRTIO_IRQ_NONE;
+undo_layout:
+	/* No vectors on the device side, MSI-X off so INTx can be used. */
+	vd->ops->set_config_vector(vd, VIRTIO_MSI_NO_VECTOR);
+	for (unsigned i = 0; i < vd->nvqs; i++) {
+		vd->ops->queue_set_vector(vd, i, VIRTIO_MSI_NO_VECTOR);
+		vd->vqs[i].msix_entry = VIRTIO_MSI_NO_VECTOR;
+		vd->vqs[i].cpu_vector = -1;
+	}
+	vd->config_msix_entry = VIRTIO_MSI_NO_VECTOR;
+	vd->config_cpu_vector = -1;
+	pci_msix_disable(d);
+	vd->ops->msix_changed(vd, false);
+	return err;
 }
 
 int virtio_pci_setup_irqs(struct virtio_device *vd)
@@ -199,7 +221,8 @@ int virtio_pci_setup_irqs(struct virtio_device *vd)
 	return 0;
 }
 
-void virtio_pci_free_irqs(struct virtio_device *vd)
+/* Free the CPU vectors attached to vd's MSI-X entries. */
+static void msix_detach_all(struct virtio_device *vd)
 {
 	for (unsigned i = 0; i < nmsix_ctx; i++) {
 		struct msix_ctx *c = &msix_ctx[i];
@@ -213,6 +236,11 @@ void virtio_pci_free_irqs(struct virtio_device *vd)
 			virtio_irq_free(v, msix_handler, c);
 		c->vd = NULL;
 	}
+}
+
+void virtio_pci_free_irqs(struct virtio_device *vd)
+{
+	msix_detach_all(vd);
 	if (vd->irq_kind == VIRTIO_IRQ_MSIX || vd->irq_kind == VIRTIO_IRQ_MSIX_SHARED)
 		pci_msix_disable(vd->pci);
 	if (vd->irq_kind == VIRTIO_IRQ_INTX)
