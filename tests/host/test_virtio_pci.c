@@ -358,11 +358,920 @@ static void test_legacy_init_sequence(void **state)
 }
 ISOLATED(test_legacy_init_sequence)
 
+
+/* Reset: the driver waits for status to read back 0 and touches nothing else meanwhile. */
+static void test_reset_waits_for_zero(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.reset_delay = 6;
+	boot();
+	assert_true(strncmp(dev.trace, "status=0 status?f status?f status?f status?f status?f "
+				       "status?f status?0 status?0 status=1", 80) == 0);
+	assert_int_equal(count_str(dev.trace, "status=0"), 1);
+	rng_read_ok(16);
+	assert_clean(); /* would hold "accessed before the reset completed" otherwise */
+}
+ISOLATED(test_reset_waits_for_zero)
+
+static void test_reset_that_never_completes(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.reset_never = true;
+	vfd_time_step_ns = 100000;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_contains(vd->error, "did not finish its reset");
+	assert_int_equal(dev.old_status & ST_FAILED, ST_FAILED);
+	assert_int_equal(dev.driver_ok_writes, 0);
+	assert_int_equal(virtio_rng_read(out_buf, 4), -ENODEV);
+	assert_clean(); /* nothing but status was touched */
+}
+ISOLATED(test_reset_that_never_completes)
+
+/* 3.1.1 step 6: FEATURES_OK not kept → FAILED, a clear error, and the device left alone. */
+static void test_features_ok_refused(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.refuse_features_ok = true;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_string_equal(vd->error, "the device refused FEATURES_OK for: RING_INDIRECT_DESC "
+				       "RING_EVENT_IDX VERSION_1");
+	/* FEATURES_OK written, re-read without it, FAILED added (never a cleared bit), then only
+	 * the teardown's reset: no queue register, no DRIVER_OK, no notify. */
+	const char *tail = strstr(dev.trace, "status?3 status=b status?3 status?3 status=83 ");
+	assert_non_null(tail);
+	assert_string_equal(tail + strlen("status?3 status=b status?3 status?3 status=83 "),
+			    "status=0 status?83 status?83 status?0");
+	assert_int_equal(dev.driver_ok_writes, 0);
+	assert_int_equal(vd->nvqs, 0);
+	assert_int_equal(vfd_dma_outstanding, 0);
+	assert_int_equal(virtio_rng_read(out_buf, 4), -ENODEV);
+	const char *d = describe();
+	assert_contains(d, "transport modern, mode irq, irq none, FAILED");
+	assert_contains(d, "error: the device refused FEATURES_OK for:");
+	assert_true(vfd_log_has("failed: the device refused FEATURES_OK"));
+	assert_clean();
+}
+ISOLATED(test_features_ok_refused)
+
+/* 6 / 6.1: only offered features, VERSION_1 always when offered, INDIRECT/EVENT_IDX when
+ * offered and not turned off, unknown bits ignored. */
+static void test_feature_negotiation(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t offered, wanted;
+		bool no_indirect, no_event_idx;
+		uint64_t expect;
+	} cases[] = {
+		{F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | 3, 1, false, false,
+		 F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | 1},
+		{F_VERSION_1, 3, false, false, F_VERSION_1},
+		{F_VERSION_1 | F_INDIRECT | F_EVENT_IDX, 0, true, false, F_VERSION_1 | F_EVENT_IDX},
+		{F_VERSION_1 | F_INDIRECT | F_EVENT_IDX, 0, false, true, F_VERSION_1 | F_INDIRECT},
+		{F_VERSION_1 | F_INDIRECT | F_EVENT_IDX, 0, true, true, F_VERSION_1},
+		/* everything offered: notify-on-empty, any-layout, bad-feature, access-platform,
+		 * packed, in-order, ... are not taken */
+		{~0ull, 2, false, false, F_VERSION_1 | F_INDIRECT | F_EVENT_IDX | 2},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		model(VFD_MODERN, VT_TYPE);
+		dev.features = cases[i].offered;
+		vt.wanted = cases[i].wanted;
+		virtio_options.no_indirect = cases[i].no_indirect;
+		virtio_options.no_event_idx = cases[i].no_event_idx;
+		boot();
+		struct virtio_device *vd = the_vd();
+		if (vd->features != cases[i].expect || dev.gfeat != cases[i].expect)
+			fail_msg("case %u: negotiated %#llx, device got %#llx, want %#llx", i,
+				 (unsigned long long)vd->features, (unsigned long long)dev.gfeat,
+				 (unsigned long long)cases[i].expect);
+		assert_false(vd->failed);
+		struct virtqueue *vq = vd->vqs[0].vq;
+		assert_int_equal(vq->indirect, !!(cases[i].expect & F_INDIRECT));
+		assert_int_equal(vq->event_idx, !!(cases[i].expect & F_EVENT_IDX));
+		vt_roundtrip(0);
+		vt_roundtrip(0);
+		assert_clean();
+	}
+	/* The names the `virtio` command prints. */
+	assert_contains(describe(), "negotiated: VT_F1 RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1");
+}
+ISOLATED(test_feature_negotiation)
+
+static void test_modern_without_version_1_fails(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	dev.features = F_INDIRECT;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_contains(vd->error, "without VERSION_1");
+	assert_int_equal(dev.driver_ok_writes, 0);
+	assert_clean();
+}
+ISOLATED(test_modern_without_version_1_fails)
+
+/* 4.1.4: a malformed capability is ignored (with its reason logged); the good one after it is
+ * used. Each bad one points at the device-config window, so using it would show up in the
+ * model as accesses there. */
+static void test_malformed_caps_ignored(void **state)
+{
+	(void)state;
+	static const struct {
+		struct vfd_cap cap;
+		const char *msg; /* NULL: ignored silently */
+	} cases[] = {
+		{{12, 1, 4, 0x2000, 0x1000, 0}, "capability at 0xa4: cap_len 12 too short, ignored"},
+		{{16, 2, 4, 0x2000, 0x1000, 0}, "capability at 0xa4: cap_len 16 too short, ignored"},
+		{{16, 1, 6, 0x2000, 0x1000, 0}, "capability at 0xa4: BAR 6 is reserved, ignored"},
+		{{16, 1, 7, 0x2000, 0x1000, 0}, "capability at 0xa4: BAR 7 is reserved, ignored"},
+		{{16, 1, 4, 0x3800, 0x1000, 0},
+		 "capability at 0xa4: window 0x3800+0x1000 past BAR 4 (size 0x4000), ignored"},
+		{{16, 3, 4, 0xfffff000, 0x2000, 0},
+		 "capability at 0xa4: window 0xfffff000+0x2000 past BAR 4 (size 0x4000), ignored"},
+		{{16, 1, 4, 0x2000, 0, 0}, "capability at 0xa4: empty window (length 0), ignored"},
+		{{16, 3, 2, 0x0, 0x10, 0},
+		 "capability at 0xa4: BAR 2 is not an assigned memory BAR, ignored"},
+		{{16, 1, 4, 0x2000, 0x20, 0}, "common config window of 32 bytes is too small"},
+		{{16, 9, 4, 0x2000, 0x1000, 0}, NULL}, /* unknown type */
+		{{20, 5, 4, 0x2000, 0x1000, 0}, NULL}, /* PCI cfg access: not used */
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		model(VFD_MODERN, VT_TYPE);
+		add_extra_cap(cases[i].cap.cap_len, cases[i].cap.cfg_type, cases[i].cap.bar,
+			      cases[i].cap.offset, cases[i].cap.length, cases[i].cap.mult);
+		boot();
+		struct virtio_device *vd = the_vd();
+		if (vd->failed || !vd->ops || strcmp(vd->ops->name, "modern") != 0)
+			fail_msg("case %u: device not usable: %s", i, vd->error);
+		if (cases[i].msg && !vfd_log_has(cases[i].msg))
+			fail_msg("case %u: no \"%s\" in the log:\n%s", i, cases[i].msg, vfd_log());
+		if (!cases[i].msg && strstr(vfd_log(), "capability at 0xa4"))
+			fail_msg("case %u: unexpected message:\n%s", i, vfd_log());
+		vt_roundtrip(0);
+		assert_clean();
+	}
+}
+ISOLATED(test_malformed_caps_ignored)
+
+/* 4.1.4.4: queue i notifies at offset + queue_notify_off(i) * multiplier. */
+static void test_notify_addresses(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 4;
+	dev.notify_off[0] = 2, dev.notify_off[1] = 0, dev.notify_off[2] = 1;
+	boot();
+	for (unsigned q = 0; q < 3; q++)
+		vt_roundtrip(q);
+	assert_int_equal(dev.nnotify, 3);
+	assert_int_equal(dev.notify_offsets[0], 8);
+	assert_int_equal(dev.notify_offsets[1], 0);
+	assert_int_equal(dev.notify_offsets[2], 4);
+	assert_clean();
+}
+ISOLATED(test_notify_addresses)
+
+static void test_zero_notify_multiplier(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 4;
+	dev.notify_mult = 0; /* legal: every queue notifies at the same address */
+	boot();
+	assert_false(the_vd()->failed);
+	for (unsigned q = 0; q < 3; q++)
+		vt_roundtrip(q);
+	assert_int_equal(dev.nnotify, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(dev.notify_offsets[i], 0);
+	for (unsigned q = 0; q < 3; q++)
+		assert_int_equal(dev.q[q].notifies, 1);
+	assert_clean();
+}
+ISOLATED(test_zero_notify_multiplier)
+
+static void test_notify_offset_outside_window(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	dev.notify_off[0] = 0x400; /* * 4 = 0x1000: past the 4 KiB notify window */
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_true(vfd_log_has("queue 0 notify offset 0x1000 is outside the 4096-byte notify window"));
+	assert_contains(vd->error, "queue 0: the device refused it");
+	assert_int_equal(dev.q[0].enable, 0);
+	assert_int_equal(dev.driver_ok_writes, 0);
+	assert_clean();
+}
+ISOLATED(test_notify_offset_outside_window)
+
+/* Without a usable common config: transitional devices fall back to legacy, modern-only ones
+ * cannot be driven (and are not touched). */
+static void test_missing_common_transitional_uses_legacy(void **state)
+{
+	(void)state;
+	model(VFD_TRANSITIONAL, ID_RNG);
+	dev.omit_caps = 1u << 1;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_false(vd->failed);
+	assert_string_equal(vd->ops->name, "legacy");
+	assert_int_equal(vd->error[0], 0);
+	assert_contains(dev.trace, "L.status=0");
+	assert_not_contains(dev.trace, "dfsel");
+	rng_read_ok(48);
+	assert_contains(describe(), "transport legacy");
+	assert_clean();
+}
+ISOLATED(test_missing_common_transitional_uses_legacy)
+
+static void test_short_common_cap_transitional_uses_legacy(void **state)
+{
+	(void)state;
+	model(VFD_TRANSITIONAL, ID_RNG);
+	boot(); /* builds the standard capabilities; then break the common one and redo */
+	model(VFD_TRANSITIONAL, VT_TYPE);
+	vfd_build(&dev, &fake);
+	fake_set8(dev.fn, VFD_CAP_COMMON + 2, 8); /* cap_len 8 */
+	assert_int_equal(pci_init(&fake.plat), 2);
+	pci_probe_all();
+	struct virtio_device *vd = the_vd();
+	assert_true(vfd_log_has("capability at 0x4c: cap_len 8 too short, ignored"));
+	assert_string_equal(vd->ops->name, "legacy");
+	vt_roundtrip(0);
+	assert_clean();
+}
+ISOLATED(test_short_common_cap_transitional_uses_legacy)
+
+static void test_missing_common_modern_only_is_an_error(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.omit_caps = 1u << 1;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_null(vd->ops);
+	assert_string_equal(vd->error, "no usable transport: modern transport needs common, notify "
+				       "and ISR capabilities (have notify isr)");
+	assert_int_equal(dev.accesses, 0);
+	assert_int_equal(virtio_rng_read(out_buf, 4), -ENODEV);
+	const char *d = describe();
+	assert_contains(d, "virtio-rng, transport none");
+	assert_contains(d, "error: no usable transport");
+	assert_clean();
+}
+ISOLATED(test_missing_common_modern_only_is_an_error)
+
+/* virtio.transport=legacy: transitional devices use the legacy interface; modern-only ones
+ * cannot and stay modern. */
+static void test_force_legacy(void **state)
+{
+	(void)state;
+	virtio_options.force_legacy = true;
+	model(VFD_TRANSITIONAL, ID_RNG);
+	boot();
+	assert_string_equal(the_vd()->ops->name, "legacy");
+	assert_not_contains(dev.trace, "dfsel");
+	rng_read_ok(32);
+	assert_clean();
+
+	model(VFD_MODERN, VT_TYPE);
+	boot();
+	assert_string_equal(the_vd()->ops->name, "modern");
+	vt_roundtrip(0);
+	assert_clean();
+}
+ISOLATED(test_force_legacy)
+
+static void test_transitional_defaults_to_modern(void **state)
+{
+	(void)state;
+	model(VFD_TRANSITIONAL, ID_RNG);
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_string_equal(vd->ops->name, "modern");
+	assert_true(vd->features & F_VERSION_1);
+	assert_not_contains(dev.trace, "L.");
+	rng_read_ok(32);
+	assert_clean();
+}
+ISOLATED(test_transitional_defaults_to_modern)
+
+/* 2.7 / 4.1.4.3: size 0 means no such queue; sizes must be powers of two. */
+static void test_queue_size_zero(void **state)
+{
+	(void)state;
+	static const enum vfd_kind kinds[] = {VFD_MODERN, VFD_LEGACY};
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned v = 0; v < 2; v++) {
+			model(kinds[k], VT_TYPE);
+			if (v == 0)
+				dev.queue_max[0] = 0;
+			else
+				dev.num_queues = 0;
+			boot();
+			struct virtio_device *vd = the_vd();
+			assert_true(vd->failed);
+			assert_string_equal(vd->error, "queue 0 (q0) does not exist (size 0)");
+			assert_int_equal(dev.q[0].enable, 0);
+			assert_int_equal(dev.q[0].pfn, 0);
+			assert_int_equal(dev.driver_ok_writes, 0);
+			assert_clean();
+		}
+	}
+}
+ISOLATED(test_queue_size_zero)
+
+static void test_queue_size_not_power_of_two(void **state)
+{
+	(void)state;
+	static const enum vfd_kind kinds[] = {VFD_MODERN, VFD_LEGACY};
+	for (unsigned k = 0; k < 2; k++) {
+		model(kinds[k], VT_TYPE);
+		dev.queue_max[0] = 100;
+		boot();
+		struct virtio_device *vd = the_vd();
+		assert_true(vd->failed);
+		assert_string_equal(vd->error, "queue 0 (q0): size 100 is not a power of two <= 32768");
+		assert_int_equal(dev.driver_ok_writes, 0);
+		assert_clean();
+	}
+}
+ISOLATED(test_queue_size_not_power_of_two)
+
+/* Modern: the driver may pick a smaller size (4.1.4.3.2); legacy must use the device's. */
+static void test_queue_size_choice(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	dev.queue_max[0] = 32768;
+	boot();
+	assert_int_equal(dev.q[0].size, 256); /* VIRTIO_DEFAULT_QUEUE_SIZE */
+	assert_contains(dev.trace, "qsize=100 ");
+	vt_roundtrip(0);
+	assert_clean();
+
+	model(VFD_MODERN, VT_TYPE);
+	vt.sizes[0] = 16;
+	boot();
+	assert_int_equal(dev.q[0].size, 16);
+	vt_roundtrip(0);
+	assert_clean();
+
+	model(VFD_LEGACY, VT_TYPE);
+	dev.queue_max[0] = 512;
+	boot();
+	assert_int_equal(virtqueue_size(the_vd()->vqs[0].vq), 512);
+	vt_roundtrip(0);
+	assert_clean();
+}
+ISOLATED(test_queue_size_choice)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Interrupts                                                                                */
+
+static void assert_entry_routes(unsigned entry, int cpu_vector)
+{
+	uint64_t addr;
+	uint32_t data, ctrl;
+	vfd_msix_entry(&dev, entry, &addr, &data, &ctrl);
+	assert_int_equal(addr, 0xFEE00000u | VFD_IRQ_CPU << 12);
+	assert_int_equal(data, (uint32_t)cpu_vector);
+	assert_int_equal(ctrl & 1, 0); /* unmasked */
+}
+
+/* Enough entries: one per queue plus config (4.1.5.1.2). */
+static void test_msix_per_queue(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 4;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(dev.config_vector, 0);
+	for (unsigned q = 0; q < 3; q++) {
+		assert_int_equal(dev.q[q].vector, q + 1);
+		assert_entry_routes(q + 1, vd->vqs[q].cpu_vector);
+	}
+	assert_entry_routes(0, vd->config_cpu_vector);
+	assert_true(vfd_msix_enabled(&dev));
+	assert_true(vfd_intx_disabled(&dev));
+	assert_int_equal(vfd_irq_allocs, 4);
+	/* Each queue's completion arrives on its own vector. */
+	for (unsigned q = 0; q < 3; q++) {
+		unsigned before = vfd_irqs[vd->vqs[q].cpu_vector].fired;
+		vt_roundtrip(q);
+		assert_int_equal(vfd_irqs[vd->vqs[q].cpu_vector].fired, before + 1);
+		assert_int_equal(vd->vqs[q].vq->stats.interrupts, 1);
+	}
+	/* A config change on entry 0 reaches the driver. */
+	vfd_config_change(&dev);
+	vfd_deliver(&dev);
+	assert_int_equal(vt.config_changed, 1);
+	assert_int_equal(vd->config_changes, 1);
+	assert_int_equal(dev.isr_reads, 0);
+	assert_contains(describe(), "irq msix\n");
+	assert_clean();
+}
+ISOLATED(test_msix_per_queue)
+
+/* Too few entries: config on 0, the queues share 1; or everything on 0. */
+static void test_msix_shared(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 2;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(dev.config_vector, 0);
+	for (unsigned q = 0; q < 3; q++) {
+		assert_int_equal(dev.q[q].vector, 1);
+		assert_int_equal(vd->vqs[q].cpu_vector, vd->vqs[0].cpu_vector);
+	}
+	assert_true(vd->vqs[0].cpu_vector != vd->config_cpu_vector);
+	assert_int_equal(vfd_irq_allocs, 2);
+	for (unsigned q = 0; q < 3; q++)
+		vt_roundtrip(q);
+	assert_contains(describe(), "irq msix-shared");
+	assert_clean();
+
+	model(VFD_MODERN, VT_TYPE);
+	dev.num_queues = 3;
+	dev.msix_entries = 1;
+	boot();
+	vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(dev.config_vector, 0);
+	for (unsigned q = 0; q < 3; q++)
+		assert_int_equal(dev.q[q].vector, 0);
+	/* Completions on the shared entry are not config changes (the ISR tells them apart). */
+	for (unsigned q = 0; q < 3; q++)
+		vt_roundtrip(q);
+	assert_int_equal(vt.config_changed, 0);
+	assert_int_equal(vd->config_changes, 0);
+	vfd_config_change(&dev);
+	vfd_deliver(&dev);
+	assert_int_equal(vt.config_changed, 1);
+	assert_int_equal(vd->config_changes, 1);
+	assert_int_equal(dev.isr, 0); /* read, so cleared */
+	assert_clean();
+}
+ISOLATED(test_msix_shared)
+
+/* QEMU's vectors=1 / vectors=2 for virtio-rng (one queue). */
+static void test_msix_rng_one_entry(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.msix_entries = 1;
+	boot();
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(dev.config_vector, 0);
+	assert_int_equal(dev.q[0].vector, 0);
+	rng_read_ok(64);
+	assert_int_equal(the_vd()->config_changes, 0);
+	assert_clean();
+}
+ISOLATED(test_msix_rng_one_entry)
+
+static void test_msix_rng_two_entries(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.msix_entries = 2;
+	boot();
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(dev.config_vector, 0);
+	assert_int_equal(dev.q[0].vector, 1);
+	rng_read_ok(64);
+	assert_clean();
+}
+ISOLATED(test_msix_rng_two_entries)
+
+/* A refused vector (reads back NO_VECTOR) falls back to the shared layout. */
+static void test_msix_refusal_falls_back_to_shared(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 4;
+	dev.refuse_vectors = 1u << 2;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_true(vfd_log_has("device refused MSI-X layout 0"));
+	for (unsigned q = 0; q < 3; q++)
+		assert_int_equal(dev.q[q].vector, 1);
+	for (unsigned q = 0; q < 3; q++)
+		vt_roundtrip(q);
+	assert_clean();
+}
+ISOLATED(test_msix_refusal_falls_back_to_shared)
+
+/* Every vector refused: no MSI-X at all, INTx with the ISR. */
+static void test_msix_refusal_falls_back_to_intx(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, ID_RNG);
+	dev.refuse_all_vectors = true;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_INTX);
+	assert_false(vfd_msix_enabled(&dev));
+	assert_false(vfd_intx_disabled(&dev));
+	assert_int_equal(dev.config_vector, VFD_NO_VECTOR);
+	assert_int_equal(dev.q[0].vector, VFD_NO_VECTOR);
+	assert_int_equal(vfd_irq_allocs - vfd_irq_frees, 0);
+	assert_int_equal(fake.nintx, 1);
+	rng_read_ok(64);
+	assert_true(dev.intx_irqs > 0);
+	assert_true(dev.isr_reads >= dev.intx_irqs);
+	assert_int_equal(dev.msix_irqs, 0);
+	assert_contains(describe(), "irq intx");
+	assert_clean();
+}
+ISOLATED(test_msix_refusal_falls_back_to_intx)
+
+/* Out of CPU vectors half way through: the device must still end up interrupting somehow, with
+ * nothing leaked and MSI-X state consistent. */
+static void test_irq_alloc_failure(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 4;
+	vfd_irq_alloc_fail_after = 2; /* config and queue 0 get one, queue 1 does not */
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_false(vd->failed);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_INTX);
+	assert_true(vfd_log_has("no CPU vector for MSI-X"));
+	assert_false(vfd_msix_enabled(&dev));
+	assert_false(vfd_intx_disabled(&dev));
+	assert_int_equal(vfd_irq_allocs, 2);
+	assert_int_equal(vfd_irq_frees, 2);
+	assert_int_equal(dev.config_vector, VFD_NO_VECTOR);
+	for (unsigned q = 0; q < 3; q++) {
+		assert_int_equal(dev.q[q].vector, VFD_NO_VECTOR);
+		assert_int_equal(vd->vqs[q].cpu_vector, -1);
+	}
+	for (unsigned q = 0; q < 3; q++)
+		vt_roundtrip(q);
+	assert_true(dev.intx_irqs >= 3);
+	assert_clean();
+}
+ISOLATED(test_irq_alloc_failure)
+
+/* Poll mode: no vectors, INTx off, rings ask for no interrupts, nothing fires. */
+static void test_poll_mode(void **state)
+{
+	(void)state;
+	virtio_options.mode = VIRTIO_MODE_POLL;
+	model(VFD_MODERN, ID_RNG);
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->mode, VIRTIO_MODE_POLL);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_NONE);
+	assert_not_contains(dev.trace, "cfgvec=");
+	assert_not_contains(dev.trace, "qvec=");
+	assert_false(vfd_msix_enabled(&dev));
+	assert_true(vfd_intx_disabled(&dev));
+	assert_int_equal(vfd_irq_allocs, 0);
+	assert_int_equal(fake.nintx, 0);
+	rng_read_ok(200);
+	assert_int_equal(dev.q[0].irqs, 0); /* the ring said NO_INTERRUPT / used_event */
+	assert_int_equal(dev.msix_irqs + dev.intx_irqs, 0);
+	const char *d = describe();
+	assert_contains(d, "mode poll, irq none");
+	assert_contains(d, "interrupts=0");
+	assert_clean();
+}
+ISOLATED(test_poll_mode)
+
+static void test_poll_mode_by_type(void **state)
+{
+	(void)state;
+	virtio_options.mode_set_by_type[ID_RNG] = true;
+	virtio_options.mode_by_type[ID_RNG] = VIRTIO_MODE_POLL;
+	model(VFD_MODERN, ID_RNG);
+	boot();
+	assert_int_equal(the_vd()->mode, VIRTIO_MODE_POLL);
+	assert_int_equal(vfd_irq_allocs, 0);
+	rng_read_ok(8);
+	model(VFD_MODERN, VT_TYPE);
+	boot();
+	assert_int_equal(the_vd()->mode, VIRTIO_MODE_IRQ);
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_clean();
+}
+ISOLATED(test_poll_mode_by_type)
+
+static void test_hybrid_mode(void **state)
+{
+	(void)state;
+	virtio_options.mode = VIRTIO_MODE_HYBRID;
+	model(VFD_MODERN, ID_RNG);
+	dev.features &= ~F_EVENT_IDX;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX);
+	rng_read_ok(64);
+	assert_contains(describe(), "mode hybrid, irq msix");
+	assert_clean();
+}
+ISOLATED(test_hybrid_mode)
+
+/* virtio.msix=0: INTx although MSI-X is there; MSI-X stays off. */
+static void test_no_msix_option_uses_intx(void **state)
+{
+	(void)state;
+	virtio_options.no_msix = true;
+	model(VFD_MODERN, ID_RNG);
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_INTX);
+	assert_false(vfd_msix_enabled(&dev));
+	assert_not_contains(dev.trace, "cfgvec=");
+	rng_read_ok(64);
+	assert_true(dev.intx_irqs > 0);
+	assert_clean();
+}
+ISOLATED(test_no_msix_option_uses_intx)
+
+static void test_no_interrupt_source(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	dev.msix_entries = 0;
+	dev.irq_pin = 0;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_contains(vd->error, "no MSI-X and no INTx pin: cannot interrupt (use virtio.mode=poll)");
+	assert_int_equal(dev.driver_ok_writes, 0);
+	assert_clean();
+
+	virtio_options.mode = VIRTIO_MODE_POLL;
+	model(VFD_MODERN, VT_TYPE);
+	dev.msix_entries = 0;
+	dev.irq_pin = 0;
+	boot();
+	assert_false(the_vd()->failed);
+	vt_roundtrip(0);
+	assert_clean();
+}
+ISOLATED(test_no_interrupt_source)
+
+/* 4.1.4.5: the INTx handler reads (and so clears) the ISR; 0 means the interrupt on the shared
+ * line was someone else's. */
+static void test_intx_handler_reads_isr(void **state)
+{
+	(void)state;
+	virtio_options.no_msix = true;
+	model(VFD_MODERN, VT_TYPE);
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(fake.nintx, 1);
+	assert_int_equal(fake.intx[0].line, VFD_IRQ_LINE);
+	pci_intx_handler_t h = fake.intx[0].handler;
+	void *arg = fake.intx[0].arg;
+
+	dev.isr = 0;
+	assert_false(h(arg));
+	assert_int_equal(vd->intx_spurious, 1);
+	assert_int_equal(vd->intx_interrupts, 0);
+	assert_int_equal(dev.isr_reads, 1);
+	assert_int_equal(vd->vqs[0].vq->stats.interrupts, 0);
+
+	dev.isr = 2; /* config change */
+	assert_true(h(arg));
+	assert_int_equal(dev.isr, 0);
+	assert_int_equal(vt.config_changed, 1);
+	assert_int_equal(vd->config_changes, 1);
+	assert_int_equal(vd->vqs[0].vq->stats.interrupts, 0);
+
+	dev.isr = 1; /* queue */
+	assert_true(h(arg));
+	assert_int_equal(dev.isr, 0);
+	assert_int_equal(vd->vqs[0].vq->stats.interrupts, 1);
+	assert_int_equal(vt.config_changed, 1);
+	assert_int_equal(vd->intx_interrupts, 2);
+
+	vt_roundtrip(0);
+	assert_contains(describe(), "intx: line 11, 3 interrupts, 1 not ours");
+	assert_clean();
+}
+ISOLATED(test_intx_handler_reads_isr)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Device configuration                                                                      */
+
+/* Legacy: the device config is at 20, or at 24 once MSI-X is enabled (4.1.4.10). */
+static void test_legacy_config_offset(void **state)
+{
+	(void)state;
+	static const uint8_t cfg[8] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+	uint8_t got[8];
+	for (unsigned variant = 0; variant < 3; variant++) {
+		model(VFD_LEGACY, VT_TYPE);
+		memcpy(dev.devcfg, cfg, sizeof(cfg));
+		dev.devcfg_len = 8;
+		virtio_options.no_msix = variant == 1;
+		dev.refuse_all_vectors = variant == 2;
+		boot();
+		struct virtio_device *vd = the_vd();
+		assert_false(vd->failed);
+		assert_int_equal(vd->irq_kind, variant == 0 ? VIRTIO_IRQ_MSIX : VIRTIO_IRQ_INTX);
+		assert_int_equal(vfd_legacy_cfg_off(&dev), variant == 0 ? 24 : 20);
+		memset(got, 0, sizeof(got));
+		vfd_trace_clear(&dev);
+		assert_int_equal(virtio_config_read(vd, 0, got, 8), 0);
+		assert_memory_equal(got, cfg, 8);
+		assert_int_equal(virtio_config_read(vd, 5, got, 2), 0);
+		assert_memory_equal(got, cfg + 5, 2);
+		/* Legacy has no config length: the I/O BAR (64 ports) bounds it. */
+		assert_int_equal(virtio_config_read(vd, 40, got, 8), -EINVAL);
+		vt_roundtrip(0);
+		assert_clean();
+	}
+}
+ISOLATED(test_legacy_config_offset)
+
+/* 4.1.4.3.1 / 2.5.1: reads spanning fields retry until config_generation is stable. */
+static void test_config_generation_retry(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	for (unsigned i = 0; i < 16; i++)
+		dev.devcfg[i] = (uint8_t)(0xa0 + i);
+	dev.devcfg_len = 16;
+	boot();
+	struct virtio_device *vd = the_vd();
+	uint8_t got[8];
+
+	dev.gen_bumps = 3; /* the config changes during the first three tries */
+	dev.gen_reads = 0;
+	assert_int_equal(virtio_config_read(vd, 0, got, 8), 0);
+	assert_memory_equal(got, dev.devcfg, 8); /* the final, consistent value */
+	assert_int_not_equal(got[0], 0xa0);      /* changed an odd number of times */
+	/* Each 4-byte read during a change bumps the generation: tries 1 and 2 see it move,
+	 * try 3 is stable: 3 x (before, after). */
+	assert_int_equal(dev.gen_reads, 6);
+
+	dev.gen_bumps = 1000; /* never settles */
+	assert_int_equal(virtio_config_read(vd, 0, got, 8), -EIO);
+	dev.gen_bumps = 0;
+
+	/* Widths: naturally aligned, widest possible. */
+	vfd_trace_clear(&dev);
+	assert_int_equal(virtio_config_read(vd, 0, got, 8), 0);
+	assert_string_equal(dev.trace, "cfg0? cfg4?");
+	vfd_trace_clear(&dev);
+	assert_int_equal(virtio_config_read(vd, 1, got, 5), 0);
+	assert_string_equal(dev.trace, "cfg1? cfg2? cfg4?"); /* 1 + 2 + 2 bytes */
+	/* Out of the window: refused without touching the device. */
+	vfd_trace_clear(&dev);
+	assert_int_equal(virtio_config_read(vd, 12, got, 8), -EINVAL);
+	assert_int_equal(virtio_config_read(vd, 0xffffffffu, got, 2), -EINVAL);
+	assert_string_equal(dev.trace, "");
+	assert_clean();
+}
+ISOLATED(test_config_generation_retry)
+
+static void test_config_read_during_probe(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	dev.devcfg[2] = 0x42;
+	dev.devcfg[3] = 0x24;
+	dev.devcfg_len = 4;
+	vt.read_cfg = true;
+	vt.cfg_off = 2;
+	vt.cfg_len = 2;
+	boot();
+	assert_int_equal(vt.cfg_ret, 0);
+	assert_int_equal(vt.cfg_buf[0], 0x42);
+	assert_int_equal(vt.cfg_buf[1], 0x24);
+	assert_clean();
+}
+ISOLATED(test_config_read_during_probe)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Failure paths                                                                             */
+
+static void test_probe_failure_tears_down(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 2;
+	dev.num_queues = 2;
+	dev.msix_entries = 3;
+	vt.fail_after_vqs = true;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_string_equal(vd->error, "virtio-test probe failed (-5)");
+	assert_int_equal(dev.status, 0);          /* reset: the device lets go of the rings */
+	assert_int_equal(vfd_irq_allocs, 3);
+	assert_int_equal(vfd_irq_frees, 3);
+	assert_false(vfd_msix_enabled(&dev));
+	assert_int_equal(vfd_dma_outstanding, 0); /* rings freed (after the reset) */
+	assert_int_equal(vd->nvqs, 0);
+	assert_contains(describe(), "FAILED");
+	assert_clean();
+}
+ISOLATED(test_probe_failure_tears_down)
+
+static void test_device_without_driver_is_reset(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, 30);
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_null(vd->driver);
+	assert_string_equal(vd->error, "no driver for device type 30");
+	assert_string_equal(dev.trace, "status=0 status?f status?f status?0");
+	assert_contains(describe(), "no driver");
+	assert_clean();
+}
+ISOLATED(test_device_without_driver_is_reset)
+
+/* A device that returns fewer bytes than asked: the rng driver asks again. */
+static void test_rng_short_reads(void **state)
+{
+	(void)state;
+	model(VFD_LEGACY, ID_RNG);
+	dev.max_fill = 16;
+	boot();
+	rng_read_ok(64);
+	assert_int_equal(dev.q[0].requests, 4);
+	assert_clean();
+}
+ISOLATED(test_rng_short_reads)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modern_init_sequence_isolated),
 		cmocka_unit_test(test_legacy_init_sequence_isolated),
+		cmocka_unit_test(test_reset_waits_for_zero_isolated),
+		cmocka_unit_test(test_reset_that_never_completes_isolated),
+		cmocka_unit_test(test_features_ok_refused_isolated),
+		cmocka_unit_test(test_feature_negotiation_isolated),
+		cmocka_unit_test(test_modern_without_version_1_fails_isolated),
+		cmocka_unit_test(test_malformed_caps_ignored_isolated),
+		cmocka_unit_test(test_notify_addresses_isolated),
+		cmocka_unit_test(test_zero_notify_multiplier_isolated),
+		cmocka_unit_test(test_notify_offset_outside_window_isolated),
+		cmocka_unit_test(test_missing_common_transitional_uses_legacy_isolated),
+		cmocka_unit_test(test_short_common_cap_transitional_uses_legacy_isolated),
+		cmocka_unit_test(test_missing_common_modern_only_is_an_error_isolated),
+		cmocka_unit_test(test_force_legacy_isolated),
+		cmocka_unit_test(test_transitional_defaults_to_modern_isolated),
+		cmocka_unit_test(test_queue_size_zero_isolated),
+		cmocka_unit_test(test_queue_size_not_power_of_two_isolated),
+		cmocka_unit_test(test_queue_size_choice_isolated),
+		cmocka_unit_test(test_msix_per_queue_isolated),
+		cmocka_unit_test(test_msix_shared_isolated),
+		cmocka_unit_test(test_msix_rng_one_entry_isolated),
+		cmocka_unit_test(test_msix_rng_two_entries_isolated),
+		cmocka_unit_test(test_msix_refusal_falls_back_to_shared_isolated),
+		cmocka_unit_test(test_msix_refusal_falls_back_to_intx_isolated),
+		cmocka_unit_test(test_irq_alloc_failure_isolated),
+		cmocka_unit_test(test_poll_mode_isolated),
+		cmocka_unit_test(test_poll_mode_by_type_isolated),
+		cmocka_unit_test(test_hybrid_mode_isolated),
+		cmocka_unit_test(test_no_msix_option_uses_intx_isolated),
+		cmocka_unit_test(test_no_interrupt_source_isolated),
+		cmocka_unit_test(test_intx_handler_reads_isr_isolated),
+		cmocka_unit_test(test_legacy_config_offset_isolated),
+		cmocka_unit_test(test_config_generation_retry_isolated),
+		cmocka_unit_test(test_config_read_during_probe_isolated),
+		cmocka_unit_test(test_probe_failure_tears_down_isolated),
+		cmocka_unit_test(test_device_without_driver_is_reset_isolated),
+		cmocka_unit_test(test_rng_short_reads_isolated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #define D_INDIRECT 4
 
 static struct vfd *cur; /* the model behind virtio_io */
+static char log_buf[65536];
+static size_t log_len;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Records                                                                                   */
@@ -243,6 +245,8 @@ void vfd_build(struct vfd *m, struct fake_pci *f)
 	m->status = m->old_status = m->initial_status;
 	m->reset_complete = false;
 	vfd_trace_clear(m);
+	log_len = 0;
+	log_buf[0] = 0;
 	cur = m;
 }
 
@@ -306,7 +310,6 @@ void vfd_deliver(struct vfd *m)
 			if (p & (1u << i))
 				fire_msix(m, m->q[i].vector);
 	} else {
-		m->isr |= (p & 0x80000000u) ? 2 : 0;
 		m->isr |= (p & 0xffu) ? 1 : 0;
 		fire_intx(m);
 	}
@@ -315,6 +318,7 @@ void vfd_deliver(struct vfd *m)
 void vfd_config_change(struct vfd *m)
 {
 	m->generation++;
+	m->isr |= 2; /* 4.1.4.5: set before every config notification, MSI-X or not */
 	m->pending |= 0x80000000u;
 }
 
@@ -1044,8 +1048,6 @@ int vfd_irq_alloc_fail_after;
 uint64_t vfd_time_step_ns = 1000;
 long vfd_dma_outstanding;
 static uint64_t now_ns;
-static char log_buf[65536];
-static size_t log_len;
 
 /* DMA memory from the low 2 GiB (MAP_32BIT), so a legacy queue's PFN fits its 32-bit register
  * as it would in a guest; virt == phys. */
