@@ -104,3 +104,15 @@ def test_cmdline_options_and_ready_once(boot):
     assert exit_code(v.wait_exit()) == 1
     assert "quiet foo=bar -- cmdline; poweroff 1" in v.output
     assert v.output.count("vireo: ready in") == 1
+
+
+def test_uefi_esp_image_boots_without_interaction(boot):
+    """OVMF finds \\EFI\\BOOT\\BOOTX64.EFI on build/esp.img by itself and Vireo comes up."""
+    v = boot(boot="uefi-esp", machine="q35")
+    v.ready(timeout=180)
+    assert "booted by uefi" in v.output
+    out = v.run("selftest boot")
+    assert "ok 1 boot" in out
+    v.proc.stdin.write(b"poweroff 6\r")
+    v.proc.stdin.flush()
+    assert exit_code(v.wait_exit()) == 6
