@@ -481,18 +481,22 @@ def test_selftest_blk(boot, tmp_path, mode):
 
 # -- config change: block_resize -------------------------------------------------------------------
 
-@pytest.mark.parametrize("irq", ["msix", "intx"])
+@pytest.mark.parametrize("irq", ["msix", "intx", pytest.param("none", marks=pytest.mark.xfail(
+    strict=True, reason="poll mode takes no interrupts, and nothing polls for a config change "
+    "(ISR bit 1 / config_generation): the new capacity is never seen"))])
 def test_block_resize_config_change(boot, tmp_path, irq):
     img = tmp_path / "disk.img"
     before = make_image(img, 16 * MIB, seed=51)
     v = boot(extra=drive(img, serial="grow", dev_opts="vectors=0" if irq == "intx" else ""),
-             machine="pc" if irq == "intx" else "q35")
+             machine="pc" if irq == "intx" else "q35",
+             append="virtio.mode=poll" if irq == "none" else "")
     v.ready()
     assert re.search(r'^vda \S+ 32768 sectors \(16 MiB\) RW id "grow"', v.run("blk"), re.M)
     assert "past the end of the disk" in v.run("blk crc vda 40000 8")
     mark = len(v.output)
     v.monitor("block_resize d0 32M")
-    v.expect("vda: capacity changed from 32768 to 65536 sectors", timeout=30, start=mark)
+    v.expect("vda: capacity changed from 32768 to 65536 sectors",
+             timeout=5 if irq == "none" else 30, start=mark)
     assert re.search(r'^vda \S+ 65536 sectors \(32 MiB\) RW', v.run("blk"), re.M)
     # The new sectors are there: they read as zeros and can be written.
     assert guest_crc(v.run("blk crc vda 60000 8")) == crc(bytes(8 * SECTOR))
