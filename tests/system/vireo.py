@@ -5,6 +5,7 @@ and isa-debug-exit, so a test can type shell commands, read the output, drive th
 read the guest's poweroff code.
 """
 import os
+import re
 import select
 import socket
 import subprocess
@@ -16,6 +17,7 @@ BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 OVMF = "/usr/share/ovmf/OVMF.fd"
 QEMU = "qemu-system-x86_64"
 PROMPT = "vireo> "
+PROMPT_RE = re.compile(r"^vireo(?: \[\d+\])?> ", re.M)
 
 
 class Vireo:
@@ -78,18 +80,39 @@ class Vireo:
     def ready(self, timeout=None):
         return self.expect("vireo: ready in", timeout)
 
+    def quiet(self, seconds=0.3, timeout=10):
+        """Wait until the console has printed nothing for `seconds`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = len(self.output)
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                self._read_some(end)
+            if len(self.output) == before:
+                return
+
     def run(self, command, timeout=None):
-        """Type a command at the prompt; return its output (up to the next prompt)."""
-        start = self.expect(PROMPT, timeout) if not self.output.endswith(PROMPT) and PROMPT not in self.output[-40:] else len(self.output)
+        """Type a command at the prompt; return its output (up to the next prompt).
+
+        Waits for a quiet console first: an asynchronous kernel message (a DHCP lease, a link
+        change) printed while the command is being echoed would split the echo."""
+        if not PROMPT_RE.search(self.output[-40:]):
+            self.expect(PROMPT, timeout)
+        self.quiet()
         mark = len(self.output)
         self.proc.stdin.write(command.encode() + b"\r")
         self.proc.stdin.flush()
-        end = self.expect("vireo", timeout, start=self.expect(command, timeout, start=mark))
-        # Wait for the full next prompt ("vireo> " or "vireo [N]> ").
-        end = self.expect("> ", timeout, start=end - len("vireo"))
-        text = self.output[mark:end]
-        lines = text.split("\n")
-        return "\n".join(lines[1:-1])
+        echoed = self.expect(command, timeout, start=mark)
+        body = self.expect("\n", timeout, start=echoed)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            m = PROMPT_RE.search(self.output, body)
+            if m:
+                return self.output[body:m.start()].rstrip("\n")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no prompt after {command!r}:\n{self.output[-4000:]}")
+            if self._read_some(deadline) is False and self.proc.poll() is not None:
+                raise EOFError(f"QEMU exited during {command!r}:\n{self.output[-4000:]}")
 
     def last_status_prompt(self):
         tail = self.output[self.output.rfind("vireo"):]
