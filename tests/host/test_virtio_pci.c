@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#pragma GCC diagnostic ignored "-Wunused-function"
 
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/virtio.h"

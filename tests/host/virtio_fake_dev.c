@@ -493,12 +493,6 @@ void vfd_process(struct vfd *m, unsigned qi)
 /* ---------------------------------------------------------------------------------------- */
 /* Status and features (shared by both interfaces)                                           */
 
-static bool legacy_if(const struct vfd *m, bool via_legacy)
-{
-	(void)m;
-	return via_legacy;
-}
-
 static uint8_t status_read(struct vfd *m)
 {
 	if (m->reset_never)
@@ -584,7 +578,7 @@ static void features_write(struct vfd *m, uint32_t sel, uint32_t v, bool legacy)
 			violation(m, "feature bits %#x written in window %u", v, sel);
 		return;
 	}
-	(void)legacy;
+	(void)legacy; /* one feature word on legacy, the select window on modern: same state */
 	uint64_t mask = 0xffffffffull << (32 * sel);
 	m->gfeat = (m->gfeat & ~mask) | ((uint64_t)v << (32 * sel));
 }
@@ -1032,7 +1026,6 @@ static void io_pio_write(uint16_t port, int width, uint32_t v)
 			q->vector = refused(m, (uint16_t)v) ? VFD_NO_VECTOR : (uint16_t)v;
 		break;
 	}
-	(void)legacy_if;
 }
 
 static const struct virtio_io_ops model_io = {io_mmio_read, io_mmio_write, io_pio_read,
