@@ -67,6 +67,11 @@ static bool intx_handler(void *arg)
 
 /* ---- interrupt wiring ---- */
 
+void virtio_pci_msix_changed(struct virtio_device *vd, bool on)
+{
+	vd->msix_on = on;
+}
+
 static void msix_detach_all(struct virtio_device *vd);
 
 /* Point MSI-X entry `entry` at a fresh CPU vector running msix_handler. */

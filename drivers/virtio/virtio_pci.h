@@ -12,6 +12,10 @@ int virtio_pci_modern_init(struct virtio_device *vd);
 /* Use I/O BAR 0; 0 or -ENODEV with vd->error set. */
 int virtio_pci_legacy_init(struct virtio_device *vd);
 
+/* Both transports' msix_changed: remember whether MSI-X is enabled (legacy: it moves the
+ * device configuration from offset 20 to 24). */
+void virtio_pci_msix_changed(struct virtio_device *vd, bool on);
+
 /* Wire the interrupts of vd's queues (already created, not yet activated) for vd->mode and
  * activate the queues. Falls back from MSI-X per queue to shared MSI-X to INTx when the
  * device refuses a vector. 0 or a negative errno. */

@@ -93,11 +93,6 @@ static uint8_t read_isr(struct virtio_device *vd)
 	return (uint8_t)rd(vd, isr);
 }
 
-static void msix_changed(struct virtio_device *vd, bool on)
-{
-	vd->msix_on = on;
-}
-
 const struct virtio_transport_ops virtio_pci_legacy_ops = {
 	.name = "legacy",
 	.layout = VIRTQUEUE_LAYOUT_LEGACY,
@@ -112,7 +107,7 @@ const struct virtio_transport_ops virtio_pci_legacy_ops = {
 	.set_config_vector = set_config_vector,
 	.notify = notify,
 	.read_isr = read_isr,
-	.msix_changed = msix_changed,
+	.msix_changed = virtio_pci_msix_changed,
 };
 
 int virtio_pci_legacy_init(struct virtio_device *vd)

@@ -132,11 +132,6 @@ static uint8_t read_isr(struct virtio_device *vd)
 	return (uint8_t)virtio_io->mmio_read(vd->isr, 1);
 }
 
-static void msix_changed(struct virtio_device *vd, bool on)
-{
-	vd->msix_on = on;
-}
-
 const struct virtio_transport_ops virtio_pci_modern_ops = {
 	.name = "modern",
 	.layout = VIRTQUEUE_LAYOUT_MODERN,
@@ -151,7 +146,7 @@ const struct virtio_transport_ops virtio_pci_modern_ops = {
 	.set_config_vector = set_config_vector,
 	.notify = notify,
 	.read_isr = read_isr,
-	.msix_changed = msix_changed,
+	.msix_changed = virtio_pci_msix_changed,
 };
 
 /* Read one virtio capability at config offset `at` and map its window. Returns 0, or a
