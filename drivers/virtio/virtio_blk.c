@@ -154,6 +154,11 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
 		/* 5.2.6.2: never past capacity; checked here so the device never sees it. */
 		if (r->sector > in->capacity || r->len / VIRTIO_BLK_SECTOR > in->capacity - r->sector)
 			return -ERANGE;
+		/* A device with a larger logical block (BLK_SIZE) still counts in 512-byte sectors,
+		 * but QEMU fails a request that is not whole blocks with IOERR, which would look like
+		 * a media error: refuse it here instead. */
+		if ((r->sector | r->len / VIRTIO_BLK_SECTOR) & (in->blk_size / VIRTIO_BLK_SECTOR - 1))
+			return -EINVAL;
 		if (write && in->read_only)
 			return -EROFS;
 		break;
@@ -261,9 +266,10 @@ int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t le
 	/* Largest piece one request can carry: max_segs pages (minus one for a misaligned start). */
 	uint32_t segs = d->max_segs;
 	uint32_t seg_bytes = d->info.size_max && d->info.size_max < PAGE ? d->info.size_max : PAGE;
-	uint32_t max = (segs - 1) * seg_bytes / VIRTIO_BLK_SECTOR * VIRTIO_BLK_SECTOR;
+	uint32_t bs = d->info.blk_size;
+	uint32_t max = (segs - 1) * seg_bytes / bs * bs; /* whole logical blocks */
 	if (max == 0)
-		max = VIRTIO_BLK_SECTOR;
+		max = bs;
 	uint8_t *p = buf;
 	while (len) {
 		uint32_t n = len < max ? (uint32_t)len : max;
