@@ -4,8 +4,8 @@
  *   blk_soak DEV [n=OPS] [qd=N] [seed=S] [lba=L] [sectors=N]
  *
  * The region [lba, lba+sectors) is first written whole (generation 0); then qd requests are
- * kept in flight -- a random mix of reads and writes of 1..16 sectors, now and then a FLUSH --
- * until n have completed. Every sector written carries a header {magic, generation, sector,
+ * kept in flight -- a random mix of reads and writes of 1..16 sectors (whole logical blocks on
+ * a disk with a larger blk_size), now and then a FLUSH -- until n have completed. Every sector written carries a header {magic, generation, sector,
  * CRC-32 of the rest} and a payload derived from (seed, sector, generation); a shadow table
  * holds each sector's current generation, and every sector read is compared byte for byte
  * with what the shadow says it must be. Two requests in flight never overlap (an in-flight
@@ -61,6 +61,7 @@ struct soak_slot {
 struct soak {
 	struct vblk *d;
 	uint64_t lba, sectors, seed, rng;
+	uint32_t spb;       /* sectors per logical block: requests are whole blocks */
 	uint32_t *shadow;   /* generation per sector of the region */
 	uint8_t *busy;      /* 1 while a request in flight covers the sector */
 	uint32_t gen;       /* last generation handed out */
@@ -161,13 +162,14 @@ static int submit_one(struct soak *s)
 		slot->flush = true;
 		r->type = VIRTIO_BLK_T_FLUSH;
 	} else {
-		uint32_t n = 0;
+		uint32_t n = 0, spb = s->spb;
 		uint64_t start = 0;
 		for (int tries = 0; tries < 8 && !n; tries++) {
-			uint32_t want = 1 + (uint32_t)rnd(s, MAX_SECTORS_PER_OP);
+			uint32_t blocks = MAX_SECTORS_PER_OP / spb ? MAX_SECTORS_PER_OP / spb : 1;
+			uint32_t want = spb * (1 + (uint32_t)rnd(s, blocks));
 			if (want > s->sectors)
 				want = (uint32_t)s->sectors;
-			start = s->lba + rnd(s, s->sectors - want + 1);
+			start = s->lba + spb * rnd(s, (s->sectors - want) / spb + 1);
 			if (!memchr(s->busy + (start - s->lba), 1, want))
 				n = want;
 		}
@@ -352,6 +354,14 @@ static int cmd_blk_soak(int argc, char **argv)
 	}
 	if (!sectors_set && sectors > in->capacity - lba)
 		sectors = in->capacity - lba;
+	uint32_t spb = in->blk_size / SEC;
+	if (!sectors_set && sectors > spb)
+		sectors -= sectors % spb;
+	if (lba % spb || sectors % spb || spb > MAX_SECTORS_PER_OP) {
+		printf("error: lba and sectors must be whole %u-byte blocks (at most %u)\n",
+		       in->blk_size, MAX_SECTORS_PER_OP * SEC);
+		return 2;
+	}
 	unsigned ring = virtqueue_size(vblk_queue(d));
 	if (sectors < 1 || sectors > in->capacity - lba || sectors > (1u << 24) || qd < 1 ||
 	    qd > ring || n < 1 || n > 10000000) {
@@ -366,6 +376,7 @@ static int cmd_blk_soak(int argc, char **argv)
 		return 1;
 	}
 	s->d = d;
+	s->spb = spb;
 	s->lba = lba;
 	s->sectors = sectors;
 	s->seed = seed;
