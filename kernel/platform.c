@@ -10,12 +10,14 @@
 #include "arch/x86_64/legacy.h"
 #include "arch/x86_64/serial.h"
 #include "kernel/acpi.h"
+#include "kernel/cmdline.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
 
 #include <stdio.h>
+#include <string.h>
 
 struct acpi_info kernel_acpi;
 bool kernel_acpi_ok;
@@ -52,7 +54,10 @@ void platform_init(void)
 		ioapic_add(0, 0xfec00000, 0);
 	}
 
-	uint64_t hz = time_init();
+	/* clock=hpet measures the TSC against the HPET even when the PIT works. */
+	const char *clk = cmdline_get("clock");
+	uint64_t hz = time_init(kernel_acpi_ok ? kernel_acpi.hpet_addr : 0,
+				clk && strcmp(clk, "hpet") == 0);
 	tick_start();
 	int v = irq_alloc_vector();
 	if (v >= 0 && isa_irq_route(SERIAL_ISA_IRQ, (uint8_t)v) == 0)
@@ -60,9 +65,10 @@ void platform_init(void)
 	else
 		printf("platform: serial input interrupt not routed; polling the UART\n");
 
-	printf("platform: LAPIC id %u, %d IOAPIC(s), TSC %llu.%03llu MHz, tick %d Hz\n", lapic_id(),
-	       ioapic_count(), (unsigned long long)(hz / 1000000),
-	       (unsigned long long)(hz / 1000 % 1000), TICK_HZ);
+	printf("platform: LAPIC id %u, %d IOAPIC(s), TSC %llu.%03llu MHz (measured against %s), "
+	       "tick %d Hz\n",
+	       lapic_id(), ioapic_count(), (unsigned long long)(hz / 1000000),
+	       (unsigned long long)(hz / 1000 % 1000), tsc_calibrated_against(), TICK_HZ);
 }
 
 static int cmd_acpi(int argc, char **argv)

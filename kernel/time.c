@@ -5,6 +5,7 @@
  */
 #include "kernel/time.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/hpet.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/legacy.h"
@@ -16,6 +17,7 @@
 extern uint64_t boot_tsc_entry; /* boot/multiboot/entry.S */
 
 static uint64_t hz;
+static const char *clock_source = "none";
 static uint64_t ns_mult; /* nanoseconds per TSC cycle, 32.32 fixed point */
 static volatile uint64_t tick_count;
 
@@ -25,10 +27,17 @@ static struct {
 	void *ctx;
 } hooks[MAX_HOOKS];
 
-uint64_t time_init(void)
+uint64_t time_init(uint64_t hpet_phys, bool prefer_hpet)
 {
-	hz = pit_measure_tsc_hz(20);
+	hz = 0;
+	if (prefer_hpet && (hz = hpet_measure_tsc_hz(hpet_phys, 20)))
+		clock_source = "HPET";
+	if (!hz && (hz = pit_measure_tsc_hz(20)))
+		clock_source = "PIT";
+	if (!hz && (hz = hpet_measure_tsc_hz(hpet_phys, 20)))
+		clock_source = "HPET";
 	if (!hz) {
+		clock_source = "CPUID";
 		/* CPUID 0x15: TSC/crystal ratio; 0x16: base frequency in MHz. */
 		uint32_t r[4];
 		cpu_cpuid(0, 0, r);
@@ -48,6 +57,11 @@ uint64_t time_init(void)
 uint64_t tsc_hz(void)
 {
 	return hz;
+}
+
+const char *tsc_calibrated_against(void)
+{
+	return clock_source;
 }
 
 uint64_t time_ns(void)

@@ -2,14 +2,18 @@
 #ifndef VIREO_TIME_H
 #define VIREO_TIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TICK_HZ 100
 
 /* Nanoseconds since the first kernel instruction. Monotonic. */
 uint64_t time_ns(void);
-/* Calibrate the TSC (PIT channel 2; CPUID leaf 0x15/0x16 as fallback). Returns its Hz. */
-uint64_t time_init(void);
+/* Calibrate the TSC against PIT channel 2, or the HPET at hpet_phys (0: none) when the PIT
+ * fails or prefer_hpet is set, or as a last resort CPUID leaf 0x16. Returns its Hz. */
+uint64_t time_init(uint64_t hpet_phys, bool prefer_hpet);
+/* "PIT", "HPET" or "CPUID": what time_init measured the TSC against. */
+const char *tsc_calibrated_against(void);
 /* Start the periodic tick (LAPIC timer at TICK_HZ). Needs the LAPIC. */
 void tick_start(void);
 /* Ticks since tick_start. */

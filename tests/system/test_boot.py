@@ -116,3 +116,16 @@ def test_uefi_esp_image_boots_without_interaction(boot):
     v.proc.stdin.write(b"poweroff 6\r")
     v.proc.stdin.flush()
     assert exit_code(v.wait_exit()) == 6
+
+
+def test_tsc_calibration_pit_and_hpet_agree(boot):
+    """The TSC measured against the PIT and against the HPET (clock=hpet) agree within 2 %."""
+    mhz = {}
+    for opt, source in (("", "PIT"), ("clock=hpet", "HPET")):
+        v = boot(append=f"{opt} -- selftest time; poweroff 2")
+        assert exit_code(v.wait_exit()) == 2
+        m = re.search(r"TSC (\d+\.\d+) MHz \(measured against (\w+)\)", v.output)
+        assert m and m.group(2) == source, v.output[-2000:]
+        assert "# selftest: 2 passed, 0 failed" in v.output
+        mhz[source] = float(m.group(1))
+    assert abs(mhz["PIT"] - mhz["HPET"]) / mhz["PIT"] < 0.02, mhz
