@@ -77,9 +77,16 @@ static void msix_detach_all(struct virtio_device *vd);
 /* Point MSI-X entry `entry` at a fresh CPU vector running msix_handler. */
 static int msix_entry_attach(struct virtio_device *vd, uint16_t entry, int *cpu_vector)
 {
-	if (nmsix_ctx == MAX_MSIX_CTX)
+	/* Reuse a slot a torn-down device gave back, else take a new one. */
+	struct msix_ctx *c = NULL;
+	for (unsigned i = 0; i < nmsix_ctx && !c; i++)
+		if (!msix_ctx[i].vd)
+			c = &msix_ctx[i];
+	if (!c && nmsix_ctx == MAX_MSIX_CTX)
 		return -ENOSPC;
-	struct msix_ctx *c = &msix_ctx[nmsix_ctx];
+	bool fresh = !c;
+	if (fresh)
+		c = &msix_ctx[nmsix_ctx];
 	*c = (struct msix_ctx){vd, entry};
 	int v = virtio_irq_alloc(msix_handler, c);
 	if (v < 0)
@@ -89,9 +96,11 @@ static int msix_entry_attach(struct virtio_device *vd, uint16_t entry, int *cpu_
 		err = pci_msix_unmask(vd->pci, entry);
 	if (err) {
 		virtio_irq_free(v, msix_handler, c);
+		c->vd = NULL;
 		return err;
 	}
-	nmsix_ctx++;
+	if (fresh)
+		nmsix_ctx++;
 	*cpu_vector = v;
 	return 0;
 }
