@@ -1,75 +1,746 @@
 #!/usr/bin/python3
-"""make bench: run Vireo's benchmarks, print one summary table, write build/bench/results.json.
+"""make bench: run Vireo's benchmarks next to the Linux peer guest, print one summary table,
+write build/bench/results.json, results.csv and the plots (gnuplot).
 
-Parts (--only PART, or all):
-  boot  QEMU start -> "vireo: ready" wall time, multiboot and UEFI, median of several runs (TCG)
+Parts (--only PART[,PART], or all):
+  boot  QEMU start -> "vireo: ready" wall time, multiboot and UEFI, alternated with the Linux
+        peer's QEMU start -> "linux: userspace up" (same machine and devices)
   ring  the host ringtest of the vring core (build/bench/ringtest): ns/request, kicks and
         interrupts per request, batch 1/16/64, notify and poll, EVENT_IDX on and off
+  blk   4 KiB random read and write, qd 1/4/16/32/64; Vireo in irq/poll/hybrid mode with
+        EVENT_IDX on and off; raw image (a scratch file under build/bench) and null-co; the
+        Linux peer on the same devices. One boot per (mode, event_idx, backend) runs every
+        command. Timed rounds are untraced and alternated (Vireo, Linux, ...); one extra
+        traced round with fewer requests counts kicks and interrupts in QEMU's trace and
+        checks them against Vireo's own queue counters.
+  net   host iperf client -> guest (lwiperf on Vireo, vbench tcpsink on Linux); UDP
+        request/response to a host echo server; raw TX packets/s (Vireo only); kicks and
+        interrupts per exchange / MB / packet from the trace and Vireo's `virtio` counters.
 
---smoke runs each part with tiny counts (make check uses it so the harness never rots) and
-checks that every part produced sane numbers.
+--smoke runs each part with tiny counts and one round (make check uses it so the harness never
+rots) and checks that every row is present, numbers are positive and the trace agrees with
+Vireo's counters.
 
 Why ratios: under TCG the guest's absolute speed depends on the host and on what else runs on
 it, so figures are only comparable when measured side by side in one run.
+
+BENCH_ACCEL=kvm runs both guests under KVM where it works (it does not on the machine the
+figures in BENCHMARKS.md come from: nested KVM fails there).
 """
 import argparse
+import csv
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 OUT = os.path.join(BUILD, "bench")
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+import linux_guest as lg  # noqa: E402
+import vireo as vireo_mod  # noqa: E402
 from vireo import Vireo  # noqa: E402
+
+ACCEL = os.environ.get("BENCH_ACCEL", "tcg")
+MEM = 512
+SCRATCH_IMG = os.path.join(OUT, "blk-scratch.img")  # randwrite target: never a user's disk
+
+
+def _use_accel(accel):
+    """Both guests start from the same QEMU options; BENCH_ACCEL swaps -accel in both."""
+    if accel == "tcg":
+        return
+    base_machine_args = lg.machine_args
+
+    def machine_args(mem=512):
+        a = base_machine_args(mem)
+        a[a.index("-accel") + 1] = accel
+        return a
+    lg.machine_args = machine_args
+    orig_popen = vireo_mod.subprocess.Popen
+
+    class Popen(orig_popen):
+        def __init__(self, args, *k, **kw):
+            if args and args[0] == vireo_mod.QEMU and "-accel" in args:
+                args = list(args)
+                args[args.index("-accel") + 1] = accel
+            super().__init__(args, *k, **kw)
+    vireo_mod.subprocess.Popen = Popen
+
+
+# -- configuration -----------------------------------------------------------------------------
+def config(smoke):
+    if smoke:
+        return dict(boot_rounds=1,
+                    blk_rounds=0, blk_n=200, blk_count_n=200, blk_qds=[16], blk_rws=["randread"],
+                    blk_modes=["irq"], blk_event_idx=[1], blk_backends=["null"],
+                    net_rounds=0, iperf_secs=1, udp_n=200, tx_n=2000, tcp_mib=8,
+                    net_count_iperf_secs=1, net_count_udp_n=200, net_count_tx_n=2000)
+    return dict(boot_rounds=5,
+                blk_rounds=3, blk_n=20000, blk_count_n=2000, blk_qds=[1, 4, 16, 32, 64],
+                blk_rws=["randread", "randwrite"], blk_modes=["irq", "poll", "hybrid"],
+                blk_event_idx=[1, 0], blk_backends=["raw", "null"],
+                net_rounds=3, iperf_secs=5, udp_n=2000, tx_n=200000, tcp_mib=64,
+                net_count_iperf_secs=2, net_count_udp_n=500, net_count_tx_n=20000)
 
 
 def kv(line):
     return dict(re.findall(r"(\w+)=(\S+)", line))
 
 
-def bench_boot(smoke):
-    runs = 1 if smoke else 7
-    results = []
-    for boot in ("multiboot", "uefi"):
-        times = []
-        for _ in range(runs):
-            t0 = time.monotonic()
-            v = Vireo(boot=boot, machine="q35", append="-- poweroff 0")
-            try:
-                end = v.ready(timeout=120)
-                times.append(time.monotonic() - t0)
-                v.expect(" ms", start=end)
-                m = re.search(r"vireo: ready in (\d+) ms", v.output)
-                inside_ms = int(m.group(1)) if m else None
-                v.wait_exit(timeout=60)
-            finally:
-                v.close()
-        results.append({"bench": "boot", "boot": boot, "runs": runs,
-                        "wall_ms_median": round(statistics.median(times) * 1000),
-                        "wall_ms_min": round(min(times) * 1000),
-                        "kernel_ready_ms": inside_ms})
-    return results
+def num(x):
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return x
+    return int(f) if f.is_integer() and "." not in str(x) else f
 
 
-def bench_ring(smoke):
+# -- running Vireo with stamped output ---------------------------------------------------------
+class StampedVireo(Vireo):
+    """A Vireo whose complete output lines are stamped on arrival with time.time() (QEMU's
+    trace lines carry gettimeofday() stamps, so a bench line's window selects its events)."""
+
+    def __init__(self, *a, **kw):
+        self.lines = []      # (wall time, text)
+        self._done = 0       # offset in output of the first unstamped character
+        super().__init__(*a, **kw)
+
+    def _read_some(self, deadline):
+        r = super()._read_some(deadline)
+        now = time.time()
+        while True:
+            i = self.output.find("\n", self._done)
+            if i < 0:
+                break
+            self.lines.append((now, self.output[self._done:i]))
+            self._done = i + 1
+        return r
+
+
+def vireo_boot_run(append, extra, timeout=600, trace=None):
+    """Boot Vireo with commands after `--` (ending in poweroff) and wait for it to exit."""
+    if trace:
+        if os.path.exists(trace):
+            os.unlink(trace)
+        extra = list(extra) + lg.trace_args(trace)
+    v = StampedVireo(boot="multiboot", machine="q35", append=append, mem=MEM, extra=extra,
+                     timeout=timeout)
+    try:
+        status = v.wait_exit(timeout=timeout)
+    finally:
+        v.close()
+    return v, status
+
+
+def vireo_bench_lines(v, prefix):
+    """(row kv, window start, window end) of each line starting with prefix: the window opens
+    when the previous bench line (or "vireo: ready") arrived, and closes at this line."""
+    out, start = [], None
+    for t, text in v.lines:
+        if text.startswith("vireo: ready"):
+            start = t
+        elif text.startswith(prefix):
+            out.append((kv(text), start, t))
+            start = t
+    return out
+
+
+def virtio_counters(v):
+    """Per-device, per-queue kicks and interrupts from Vireo's `virtio` command."""
+    text = v.run("virtio", timeout=60)
+    res, dev = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^(\w+): \S+ [0-9a-f]{4}:[0-9a-f]{4}", line)
+        if m:
+            dev = m.group(1)
+            continue
+        m = re.match(r"^\s+queue (\d+) .*kicks=(\d+) .*interrupts=(\d+)", line)
+        if m and dev:
+            res.setdefault(dev, {})[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    return res
+
+
+def counters_diff(a, b, dev="eth0"):
+    qa, qb = a.get(dev, {}), b.get(dev, {})
+    kicks = sum(qb[q][0] - qa.get(q, (0, 0))[0] for q in qb)
+    irqs = sum(qb[q][1] - qa.get(q, (0, 0))[1] for q in qb)
+    return kicks, irqs
+
+
+def agree(a, b, rel=0.02, absolute=2):
+    return int(abs(a - b) <= max(absolute, rel * max(a, b)))
+
+
+# -- boot ----------------------------------------------------------------------------------------
+def bench_boot(smoke, cfg):
+    rounds = cfg["boot_rounds"]
+    devices = lg.blk_args("null") + lg.net_args()
+
+    def vireo_once(boot):
+        t0 = time.monotonic()
+        v = Vireo(boot=boot, machine="q35", append="-- poweroff 0", mem=MEM, extra=devices)
+        try:
+            end = v.ready(timeout=120)
+            wall = time.monotonic() - t0
+            v.expect(" ms", start=end)
+            m = re.search(r"vireo: ready in (\d+) ms", v.output)
+            v.wait_exit(timeout=60)
+        finally:
+            v.close()
+        return {"guest": "vireo", "boot": boot, "ms": wall * 1000,
+                "kernel_ms": int(m.group(1)) if m else None}
+
+    def linux_once():
+        r = lg.boot_linux(extra_qemu_args=devices, vbench=["exit 0"], timeout=180)
+        if r.userspace_s is None:
+            raise SystemExit(f"Linux guest did not reach user space:\n{r.output[-3000:]}")
+        return {"guest": "linux", "boot": "bzImage+initramfs", "ms": r.userspace_s * 1000,
+                "ready_ms": r.ready_s * 1000 if r.ready_s else None,
+                "kernel_ms": (r.kernel_uptime_s or 0) * 1000}
+
+    got = lg.alternate(rounds, {"vireo": lambda: [vireo_once("multiboot"), vireo_once("uefi")],
+                                "linux": lambda: [linux_once()]})
+    rows = []
+    for guest in ("vireo", "linux"):
+        flat = [r for rr in got[guest] for r in rr]
+        for boot in dict.fromkeys(r["boot"] for r in flat):
+            rs = [r for r in flat if r["boot"] == boot]
+            ms = [r["ms"] for r in rs]
+            row = {"bench": "boot", "guest": guest, "boot": boot, "runs": len(rs),
+                   "wall_ms_median": round(statistics.median(ms)), "wall_ms_min": round(min(ms)),
+                   "kernel_ready_ms": rs[-1]["kernel_ms"] if guest == "vireo" else
+                   round(statistics.median(r["kernel_ms"] for r in rs))}
+            if guest == "linux":
+                row["line"] = "linux: userspace up"
+                row["ready_ms_median"] = round(statistics.median(r["ready_ms"] for r in rs))
+            else:
+                row["line"] = "vireo: ready"
+            rows.append(row)
+    return rows
+
+
+# -- ring ----------------------------------------------------------------------------------------
+def bench_ring(smoke, cfg):
     exe = os.path.join(BUILD, "bench", "ringtest")
     if not os.path.exists(exe):
         raise SystemExit(f"{exe} is missing: run `make bench` (it builds it)")
     p = subprocess.run([exe] + (["--smoke"] if smoke else []), capture_output=True, text=True, check=True)
-    return [dict(kv(l)) for l in p.stdout.splitlines() if l.startswith("bench=ring")]
+    return [{k: num(v) for k, v in kv(l).items()} for l in p.stdout.splitlines() if l.startswith("bench=ring")]
 
 
-PARTS = {"boot": bench_boot, "ring": bench_ring}
+# -- blk -----------------------------------------------------------------------------------------
+BLK_METRICS = ("iops", "p50_us", "p99_us", "kicks_per_req", "irqs_per_req")
 
 
+def blk_devices(backend):
+    return lg.blk_args(backend, SCRATCH_IMG if backend == "raw" else None) + lg.net_args()
+
+
+def vireo_blk(backend, mode, ei, cmds, trace=None):
+    opts = f"virtio.mode={mode}" + ("" if ei else " virtio.event_idx=0")
+    append = f"{opts} -- " + "; ".join(f"blk bench vda {c}" for c in cmds) + "; poweroff 0"
+    v, status = vireo_boot_run(append, blk_devices(backend), trace=trace)
+    lines = vireo_bench_lines(v, "bench=blk")
+    if len(lines) != len(cmds) or status != 1:
+        raise SystemExit(f"Vireo blk run failed (status {status}, {len(lines)}/{len(cmds)} "
+                         f"results):\n{v.output[-3000:]}")
+    rows = []
+    for res, t0, t1 in lines:
+        if res.get("errors") != "0":
+            raise SystemExit(f"Vireo blk bench reported errors: {res}")
+        row = {"bench": "blk", "guest": "vireo", "backend": backend, "mode": mode,
+               "event_idx": ei, "rw": res["rw"], "qd": int(res["qd"]), "n": int(res["n"]),
+               **{m: float(res[m]) for m in BLK_METRICS}}
+        if trace:
+            c = lg.count_trace(trace, t0, t1).get("blk") or {"kicks": 0, "irqs": 0, "requests": 0}
+            n = row["n"]
+            ck, ci = round(row["kicks_per_req"] * n), round(row["irqs_per_req"] * n)
+            row.update(counter_kicks=ck, trace_kicks=c["kicks"], counter_irqs=ci,
+                       trace_irqs=c["irqs"], trace_reqs=c["requests"],
+                       agree=int(agree(ck, c["kicks"]) and agree(ci, c["irqs"])
+                                 and c["requests"] == n))
+        rows.append(row)
+    return rows
+
+
+def linux_blk(backend, cmds, trace=None):
+    vb = [f"blk /dev/vda {c}" for c in cmds]
+    r = lg.boot_linux(extra_qemu_args=blk_devices(backend), vbench=vb, trace=trace, timeout=900)
+    if r.exit_code != 0 or len(r.results) != len(vb):
+        raise SystemExit(f"Linux blk run failed (status {r.status}):\n{r.output[-3000:]}")
+    rows = []
+    for i, res in enumerate(r.results):
+        row = {"bench": "blk", "guest": "linux", "backend": backend, "mode": "irq",
+               "event_idx": 1, "rw": res["rw"], "qd": int(res["qd"]), "n": int(res["n"]),
+               "iops": float(res["iops"]), "p50_us": float(res["p50_us"]),
+               "p99_us": float(res["p99_us"]), "irqs_per_req": float(res["irqs_per_req"])}
+        if trace:
+            c = lg.window_counts(r, i) or {"kicks": 0, "irqs": 0, "requests": 0,
+                                           "kicks_per_req": 0, "irqs_per_req": 0}
+            gi = round(row["irqs_per_req"] * row["n"])
+            row.update(kicks_per_req=c["kicks_per_req"], counter_kicks=None,
+                       trace_kicks=c["kicks"], counter_irqs=gi, trace_irqs=c["irqs"],
+                       trace_reqs=c["requests"],
+                       agree=int(agree(gi, c["irqs"]) and c["requests"] == row["n"]))
+        rows.append(row)
+    return rows
+
+
+def bench_blk(smoke, cfg):
+    if "raw" in cfg["blk_backends"]:
+        lg.make_raw_image(SCRATCH_IMG)
+    configs = [(m, e) for m in cfg["blk_modes"] for e in cfg["blk_event_idx"]]
+
+    def cmds(n):
+        return [f"rw={rw} bs=4096 qd={qd} n={n}" for rw in cfg["blk_rws"] for qd in cfg["blk_qds"]]
+
+    timed, counted = [], []
+    for backend in cfg["blk_backends"]:
+        if cfg["blk_rounds"]:
+            got = lg.alternate(cfg["blk_rounds"], {
+                "vireo": lambda: [r for m, e in configs for r in vireo_blk(backend, m, e, cmds(cfg["blk_n"]))],
+                "linux": lambda: linux_blk(backend, cmds(cfg["blk_n"]))})
+            timed.append(got)
+        # The counting round: traced (QEMU's trace slows both guests), fewer requests.
+        tdir = OUT
+        got = lg.alternate(1, {
+            "vireo": lambda: [r for m, e in configs for r in vireo_blk(
+                backend, m, e, cmds(cfg["blk_count_n"]),
+                trace=os.path.join(tdir, f"vireo-blk-{backend}-{m}-ei{e}.trace"))],
+            "linux": lambda: linux_blk(backend, cmds(cfg["blk_count_n"]),
+                                       trace=os.path.join(tdir, f"linux-blk-{backend}.trace"))})
+        counted.append(got)
+        if not cfg["blk_rounds"]:
+            timed.append(got)
+
+    key = ("guest", "backend", "mode", "event_idx", "rw", "qd")
+    rows = []
+    for got in timed:
+        for guest in ("vireo", "linux"):
+            med = lg.medians(got[guest], key=key, metrics=BLK_METRICS)
+            for k, m in med.items():
+                row = {"bench": "blk", **{f: num(x) for f, x in zip(key, k)},
+                       "rounds": len(got[guest]), "n": cfg["blk_n"] if cfg["blk_rounds"] else cfg["blk_count_n"]}
+                row.update({mm: round(x, 4) for mm, x in m.items()})
+                rows.append(row)
+    # Linux kicks come from the trace (it has no kick counter): take them from the counting round.
+    lk = {(r["backend"], r["rw"], r["qd"]): r["kicks_per_req"]
+          for got in counted for rr in got["linux"] for r in rr}
+    for r in rows:
+        if r["guest"] == "linux":
+            r["kicks_per_req"] = lk.get((r["backend"], r["rw"], r["qd"]))
+    # Vireo/Linux ratios per Vireo configuration, through linux_guest's helpers.
+    ratios = []
+    rkey = ("bench", "backend", "rw", "qd")
+    for got in timed:
+        lmed = lg.medians(got["linux"], key=rkey)
+        for m, e in configs:
+            vsel = [[r for r in rr if r["mode"] == m and r["event_idx"] == e] for rr in got["vireo"]]
+            for rr in lg.ratio_rows(lg.medians(vsel, key=rkey), lmed, key=rkey):
+                ratios.append({"bench": "blk_ratio", "backend": rr["backend"], "mode": m,
+                               "event_idx": e, "rw": rr["rw"], "qd": num(rr["qd"]),
+                               "vireo_iops": round(rr["vireo_iops"]), "linux_iops": round(rr["linux_iops"]),
+                               "ratio_iops": rr["ratio_iops"], "ratio_p50_us": rr["ratio_p50_us"]})
+    trace_rows = []
+    for got in counted:
+        for guest in ("vireo", "linux"):
+            for r in got[guest][0]:
+                trace_rows.append({"bench": "blk_trace", "guest": guest, "backend": r["backend"],
+                                   "mode": r["mode"], "event_idx": r["event_idx"], "rw": r["rw"],
+                                   "qd": r["qd"], "n": r["n"],
+                                   "counter_kicks": r["counter_kicks"], "trace_kicks": r["trace_kicks"],
+                                   "counter_irqs": r["counter_irqs"], "trace_irqs": r["trace_irqs"],
+                                   "trace_reqs": r["trace_reqs"], "agree": r["agree"]})
+    return rows + ratios + trace_rows
+
+
+# -- net -----------------------------------------------------------------------------------------
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def host_iperf(port, secs, result):
+    """Debian's iperf 2 client to 127.0.0.1:port (a hostfwd to the guest's port 5001); CSV
+    output (-y C): bytes and bits/s of the whole run as the sender measured them."""
+    t0 = time.monotonic()
+    p = subprocess.run(["iperf", "-c", "127.0.0.1", "-p", str(port), "-t", str(secs), "-y", "C"],
+                       capture_output=True, text=True, timeout=secs + 60)
+    result["host_secs"] = time.monotonic() - t0
+    lines = [l for l in p.stdout.splitlines() if l.count(",") >= 8]
+    if lines:
+        f = lines[-1].split(",")
+        result["bytes"] = int(f[7])
+        result["mbps"] = int(f[8]) / 8e6  # 10^6 bytes/s, as vbench tcpsink's mbps
+    else:
+        result["error"] = (p.stdout + p.stderr).strip()[-500:]
+
+
+def vireo_net(cfg, trace=None):
+    counting = trace is not None
+    iperf_secs = cfg["net_count_iperf_secs" if counting else "iperf_secs"]
+    udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
+    tx_n = cfg["net_count_tx_n" if counting else "tx_n"]
+    port = free_port()
+    echo = lg.HostUdpEcho()
+    extra = lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"])
+    if trace:
+        if os.path.exists(trace):
+            os.unlink(trace)
+        extra += lg.trace_args(trace)
+    v = StampedVireo(boot="multiboot", machine="q35", mem=MEM, extra=extra, timeout=120)
+    rows = []
+    try:
+        v.ready()
+        v.run("net wait 30", timeout=60)
+        mode = re.search(r"eth0: .*?, (\w+) mode", v.output)
+        mode = mode.group(1) if mode else "?"
+
+        def measured(fn):
+            c0 = virtio_counters(v)
+            t0 = time.time()
+            res = fn()
+            t1 = time.time()
+            c1 = virtio_counters(v)
+            k, i = counters_diff(c0, c1)
+            tc = (lg.count_trace(trace, t0, t1).get("dev0") or {"kicks": 0, "irqs": 0}) if trace else None
+            return res, k, i, tc
+
+        def udp():
+            out = v.run(f"net bench udp 10.0.2.2 {echo.port} n={udp_n} size=32", timeout=120)
+            line = next((l for l in out.splitlines() if l.startswith("bench udp:")), None)
+            if not line:
+                raise SystemExit(f"Vireo net bench udp failed:\n{out}")
+            return kv(line)
+
+        def tcp():
+            res = {}
+            host_iperf(port, iperf_secs, res)
+            if "bytes" not in res:
+                raise SystemExit(f"iperf against Vireo failed: {res}\n{v.output[-2000:]}")
+            return res
+
+        def tx():
+            out = v.run(f"net bench tx n={tx_n} size=60", timeout=120)
+            line = next((l for l in out.splitlines() if l.startswith("bench tx:")), None)
+            if not line:
+                raise SystemExit(f"Vireo net bench tx failed:\n{out}")
+            return kv(line)
+
+        for name, fn in (("udp", udp), ("tcp", tcp), ("tx", tx)):
+            res, k, i, tc = measured(fn)
+            row = {"bench": "net", "guest": "vireo", "test": name, "mode": mode}
+            if name == "udp":
+                per = int(res["received"])
+                row.update(n=int(res["n"]), size=32, lost=int(res["lost"]),
+                           rtt_avg_us=float(res["rtt_avg_us"]), p50_us=float(res["p50_us"]),
+                           p99_us=float(res["p99_us"]), unit="exchange")
+            elif name == "tcp":
+                per = res["bytes"] / 1e6
+                row.update(tool="iperf -c -> lwiperf", secs=iperf_secs, bytes=res["bytes"],
+                           mbps=round(res["mbps"], 2), unit="MB")
+            else:
+                per = int(res["completed"])
+                row.update(n=int(res["n"]), size=60, pps=float(res["pps"]), unit="packet")
+            row.update(kicks_per_unit=round(k / per, 4), irqs_per_unit=round(i / per, 4))
+            if tc is not None:
+                row.update(counter_kicks=k, trace_kicks=tc["kicks"], counter_irqs=i,
+                           trace_irqs=tc["irqs"],
+                           trace_kicks_per_unit=round(tc["kicks"] / per, 4),
+                           trace_irqs_per_unit=round(tc["irqs"] / per, 4))
+            rows.append(row)
+        v.proc.stdin.write(b"poweroff 0\r")
+        v.proc.stdin.flush()
+        v.wait_exit(timeout=60)
+    finally:
+        echo.close()
+        v.close()
+    return rows
+
+
+def linux_net(cfg, trace=None):
+    counting = trace is not None
+    iperf_secs = cfg["net_count_iperf_secs" if counting else "iperf_secs"]
+    udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
+    port = free_port()
+    echo = lg.HostUdpEcho()
+    ip_res, send_res, threads = {}, {}, []
+    listening = [0]
+
+    def on_line(text):
+        if text.startswith("vbench: tcpsink listening"):
+            listening[0] += 1
+            if listening[0] == 1:   # the same host sender as for Vireo: iperf -c
+                t = threading.Thread(target=host_iperf, args=(port, iperf_secs, ip_res), daemon=True)
+            else:                   # linux_guest's plain sender, for reference
+                t = threading.Thread(target=lg.host_tcp_send, args=(port, cfg["tcp_mib"] << 20, send_res),
+                                     daemon=True)
+            t.start()
+            threads.append(t)
+
+    try:
+        r = lg.boot_linux(extra_qemu_args=lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"]),
+                          vbench=[f"udp 10.0.2.2 {echo.port} n={udp_n} size=32", "tcpsink 5001",
+                                  "tcpsink 5001"],
+                          trace=trace, timeout=300, on_line=on_line)
+    finally:
+        echo.close()
+    for t in threads:
+        t.join(timeout=60)
+    if r.exit_code != 0 or len(r.results) != 3 or "bytes" not in ip_res:
+        raise SystemExit(f"Linux net run failed (status {r.status}, iperf {ip_res}):\n{r.output[-3000:]}")
+    rows = []
+    for i, res in enumerate(r.results):
+        row = {"bench": "net", "guest": "linux", "mode": "irq"}
+        if res["bench"] == "udp":
+            per = int(res["received"])
+            row.update(test="udp", n=int(res["n"]), size=int(res["size"]), lost=int(res["lost"]),
+                       rtt_avg_us=float(res["rtt_avg_us"]), p50_us=float(res["p50_us"]),
+                       p99_us=float(res["p99_us"]), unit="exchange")
+        elif i == 1:
+            per = ip_res["bytes"] / 1e6
+            row.update(test="tcp", tool="iperf -c -> tcpsink", secs=iperf_secs, bytes=ip_res["bytes"],
+                       mbps=round(ip_res["mbps"], 2), guest_mbps=float(res["mbps"]), unit="MB")
+        else:
+            per = int(res["bytes"]) / 1e6
+            row.update(test="tcp_plain", tool="host_tcp_send -> tcpsink", bytes=int(res["bytes"]),
+                       mbps=float(res["mbps"]), unit="MB")
+        if trace:
+            c = lg.count_trace(trace, res["t_start"], res["t_end"]).get("dev0") or {"kicks": 0, "irqs": 0}
+            row.update(kicks_per_unit=round(c["kicks"] / per, 4), irqs_per_unit=round(c["irqs"] / per, 4),
+                       trace_kicks=c["kicks"], trace_irqs=c["irqs"])
+        rows.append(row)
+    return rows
+
+
+NET_METRICS = ("p50_us", "p99_us", "rtt_avg_us", "mbps", "pps", "kicks_per_unit", "irqs_per_unit")
+
+
+def bench_net(smoke, cfg):
+    timed = None
+    if cfg["net_rounds"]:
+        timed = lg.alternate(cfg["net_rounds"], {"vireo": lambda: vireo_net(cfg),
+                                                 "linux": lambda: linux_net(cfg)})
+    counted = lg.alternate(1, {"vireo": lambda: vireo_net(cfg, os.path.join(OUT, "vireo-net.trace")),
+                               "linux": lambda: linux_net(cfg, os.path.join(OUT, "linux-net.trace"))})
+    timed = timed or counted
+    key = ("bench", "guest", "test")
+    rows = []
+    for guest in ("vireo", "linux"):
+        med = lg.medians(timed[guest], key=key, metrics=NET_METRICS)
+        for k, m in med.items():
+            row = {**dict(zip(key, k)), "rounds": len(timed[guest])}
+            row.update({mm: round(x, 4) for mm, x in m.items()})
+            # per-unit kicks and irqs from the traced round (Linux has only the trace)
+            # Per-unit kicks and irqs: Vireo's from its counters (timed rounds) and the trace
+            # (counting round); Linux's only from the trace (counting round).
+            c = next(r for r in counted[guest][0] if r["test"] == k[2])
+            row["unit"] = c["unit"]
+            for mm in ("kicks_per_unit", "irqs_per_unit"):
+                if guest == "linux":
+                    row[mm] = c.get(mm)
+                row[f"trace_{mm}"] = c.get(f"trace_{mm}", c.get(mm))
+            rows.append(row)
+    rkey = ("bench", "test")
+    rm = ("p50_us", "p99_us", "rtt_avg_us", "mbps")
+    ratios = lg.ratio_rows(lg.medians(timed["vireo"], key=rkey, metrics=rm),
+                           lg.medians(timed["linux"], key=rkey, metrics=rm), key=rkey)
+    for r in ratios:
+        r["bench"] = "net_ratio"
+    trace_rows = []
+    for r in counted["vireo"][0]:
+        trace_rows.append({"bench": "net_trace", "guest": "vireo", "test": r["test"],
+                           "counter_kicks": r["counter_kicks"], "trace_kicks": r["trace_kicks"],
+                           "counter_irqs": r["counter_irqs"], "trace_irqs": r["trace_irqs"],
+                           "agree": agree(r["counter_kicks"], r["trace_kicks"], 0.05)
+                           and agree(r["counter_irqs"], r["trace_irqs"], 0.05)})
+    for r in counted["linux"][0]:
+        trace_rows.append({"bench": "net_trace", "guest": "linux", "test": r["test"],
+                           "trace_kicks": r["trace_kicks"], "trace_irqs": r["trace_irqs"]})
+    return rows + ratios + trace_rows
+
+
+PARTS = {"boot": bench_boot, "ring": bench_ring, "blk": bench_blk, "net": bench_net}
+
+
+# -- summary -------------------------------------------------------------------------------------
+def summary(results):
+    """The issue's targets: metric, Vireo, Linux, ratio, target, met."""
+    out = []
+
+    def add(metric, v, l, ratio, target, met):
+        out.append({"metric": metric, "vireo": v, "linux": l,
+                    "ratio": None if ratio is None else round(ratio, 3),
+                    "target": target, "met": None if met is None else ("yes" if met else "no")})
+
+    boot = results.get("boot") or []
+    vb = next((r for r in boot if r["guest"] == "vireo" and r["boot"] == "multiboot"), None)
+    lb = next((r for r in boot if r["guest"] == "linux"), None)
+    if vb and lb:
+        sp = lb["wall_ms_median"] / vb["wall_ms_median"]
+        add("boot to ready, ms (multiboot; Linux: first user-space line)", vb["wall_ms_median"],
+            lb["wall_ms_median"], sp, "Linux/Vireo >= 10", sp >= 10)
+    blk = results.get("blk") or []
+
+    def med(guest, backend, mode, ei, rw, qd):
+        return next((r for r in blk if r["bench"] == "blk" and r["guest"] == guest
+                     and r["backend"] == backend and r["rw"] == rw and r["qd"] == qd
+                     and (guest == "linux" or (r["mode"] == mode and r["event_idx"] == ei))), None)
+
+    backends = list(dict.fromkeys(r["backend"] for r in blk if r["bench"] == "blk"))
+    qds = sorted({r["qd"] for r in blk if r["bench"] == "blk"})
+    for backend in backends:
+        for qd in [q for q in (1, 32) if q in qds] or qds[-1:]:
+            v, l = med("vireo", backend, "irq", 1, "randread", qd), med("linux", backend, "", 1, "randread", qd)
+            if v and l:
+                ratio = v["iops"] / l["iops"]
+                add(f"blk {backend} 4K randread IOPS qd{qd} (irq mode)", round(v["iops"]),
+                    round(l["iops"]), ratio, "ratio >= 5", ratio >= 5)
+        qk = 32 if 32 in qds else qds[-1]
+        v, l = med("vireo", backend, "irq", 1, "randread", qk), med("linux", backend, "", 1, "randread", qk)
+        if v:
+            add(f"blk {backend} kicks/req qd{qk} EVENT_IDX on (irq mode)", v["kicks_per_req"],
+                l and l.get("kicks_per_req"), None, "<= 0.125", v["kicks_per_req"] <= 0.125)
+            add(f"blk {backend} irqs/req qd{qk} irq mode", v["irqs_per_req"],
+                l and l.get("irqs_per_req"), None, "<= 0.125", v["irqs_per_req"] <= 0.125)
+        polls = [r for r in blk if r["bench"] == "blk" and r["guest"] == "vireo"
+                 and r["backend"] == backend and r["mode"] == "poll"]
+        if polls:
+            mx = max(r["irqs_per_req"] for r in polls)
+            add(f"blk {backend} irqs/req poll mode (max over qd, rw, EVENT_IDX)", mx, None, None,
+                "0", mx == 0)
+    tr = [r for r in blk if r["bench"] == "blk_trace"]
+    if tr:
+        ok = sum(r["agree"] for r in tr if r["guest"] == "vireo")
+        nv = sum(1 for r in tr if r["guest"] == "vireo")
+        add("blk trace vs Vireo counters (rows that agree)", f"{ok}/{nv}", None, None, "all", ok == nv)
+    net = results.get("net") or []
+
+    def nrow(guest, test):
+        return next((r for r in net if r["bench"] == "net" and r["guest"] == guest and r["test"] == test), None)
+    v, l = nrow("vireo", "tcp"), nrow("linux", "tcp")
+    if v and l:
+        ratio = v["mbps"] / l["mbps"]
+        add("TCP host->guest MB/s (iperf -c; lwiperf vs tcpsink)", v["mbps"], l["mbps"], ratio,
+            "ratio >= 1", ratio >= 1)
+    v, l = nrow("vireo", "udp"), nrow("linux", "udp")
+    if v and l:
+        add("UDP 32 B request/response p50 us", v["p50_us"], l["p50_us"], v["p50_us"] / l["p50_us"],
+            "(none)", None)
+    v = nrow("vireo", "tx")
+    if v:
+        add("raw TX 60 B packets/s", round(v["pps"]), None, None, "(none; Linux not measured)", None)
+    return out
+
+
+# -- output --------------------------------------------------------------------------------------
+def print_rows(rows, title=None):
+    if title:
+        print(f"\n== {title}")
+    if not rows:
+        return
+    keys = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    widths = [max(len(k), *(len(fmt(r.get(k))) for r in rows)) for k in keys]
+    print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
+    for r in rows:
+        print("  ".join(fmt(r.get(k)).ljust(w) for k, w in zip(keys, widths)))
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.4g}" if abs(x) < 1000 else f"{x:.0f}"
+    return str(x)
+
+
+def print_table(results):
+    for part, rows in results.items():
+        groups = {}
+        for r in rows:
+            groups.setdefault(r.get("bench", part), []).append(r)
+        for b, rs in groups.items():
+            print_rows(rs, b)
+
+
+def write_csv(results, path):
+    rows = [dict(part=p, **r) for p, rr in results.items() for r in rr]
+    keys = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def plots(results, outdir):
+    """Data files and gnuplot PNGs from the blk results (bench/plot_blk.gp, bench/plot_kicks.gp)."""
+    blk = [r for r in results.get("blk") or [] if r["bench"] == "blk"]
+    if not blk or not shutil.which("gnuplot"):
+        return []
+    made = []
+    qds = sorted({r["qd"] for r in blk})
+
+    def val(guest, backend, mode, ei, rw, qd, m):
+        r = next((r for r in blk if r["guest"] == guest and r["backend"] == backend and r["rw"] == rw
+                  and r["qd"] == qd and (guest == "linux" or (r["mode"] == mode and r["event_idx"] == ei))), None)
+        x = r.get(m) if r else None
+        return "NaN" if x is None else str(x)
+
+    for backend in sorted({r["backend"] for r in blk}):
+        dat = os.path.join(outdir, f"blk_iops_{backend}.dat")
+        with open(dat, "w") as f:
+            f.write("# qd  randread: irq poll hybrid linux  randwrite: irq poll hybrid linux (IOPS, EVENT_IDX on)\n")
+            for qd in qds:
+                cols = [str(qd)]
+                for rw in ("randread", "randwrite"):
+                    cols += [val("vireo", backend, m, 1, rw, qd, "iops") for m in ("irq", "poll", "hybrid")]
+                    cols.append(val("linux", backend, "", 1, rw, qd, "iops"))
+                f.write(" ".join(cols) + "\n")
+        png = os.path.join(outdir, f"blk_iops_vs_qd_{backend}.png")
+        subprocess.run(["gnuplot", "-e", f"dat='{dat}'; out='{png}'; backend='{backend}'",
+                        os.path.join(ROOT, "bench", "plot_blk.gp")], check=True)
+        made.append(png)
+    dat = os.path.join(outdir, "blk_kicks_irqs.dat")
+    backends = sorted({r["backend"] for r in blk})
+    with open(dat, "w") as f:
+        f.write("# per backend block: qd kicks_ei1 kicks_ei0 irqs_ei1 irqs_ei0 linux_kicks linux_irqs"
+                " (randread, Vireo irq mode)\n")
+        for backend in backends:
+            f.write(f"# {backend}\n")
+            for qd in qds:
+                f.write(" ".join([str(qd)] + [val("vireo", backend, "irq", e, "randread", qd, m)
+                                              for m in ("kicks_per_req", "irqs_per_req") for e in (1, 0)]
+                                 + [val("linux", backend, "", 1, "randread", qd, m)
+                                    for m in ("kicks_per_req", "irqs_per_req")]) + "\n")
+            f.write("\n\n")
+    png = os.path.join(outdir, "blk_kicks_irqs.png")
+    subprocess.run(["gnuplot", "-e", f"dat='{dat}'; out='{png}'; nb={len(backends)}; "
+                    f"names='{' '.join(backends)}'", os.path.join(ROOT, "bench", "plot_kicks.gp")], check=True)
+    made.append(png)
+    return made
+
+
+# -- smoke checks --------------------------------------------------------------------------------
 def check_sane(results):
-    """Smoke-mode sanity: every part produced rows with the fields its table needs."""
+    """Smoke-mode sanity: every part produced the rows its table needs, numbers are positive,
+    and QEMU's trace agrees with Vireo's counters."""
     problems = []
     for part, rows in results.items():
         if not rows:
@@ -79,23 +750,33 @@ def check_sane(results):
                 problems.append(f"boot: bad row {r}")
             if part == "ring" and not all(k in r for k in ("ns_per_req", "kicks_per_req", "irqs_per_req")):
                 problems.append(f"ring: bad row {r}")
+            if r.get("bench") == "blk" and not (r["iops"] > 0 and r["p50_us"] >= 0
+                                                and r.get("kicks_per_req") is not None):
+                problems.append(f"blk: bad row {r}")
+            if r.get("bench") in ("blk_trace",) and not r["agree"]:
+                problems.append(f"blk: trace and counters disagree: {r}")
+            if r.get("bench") == "net" and not all((r.get(m) or 1) > 0 for m in ("mbps", "pps", "p50_us")):
+                problems.append(f"net: bad row {r}")
+            if r.get("bench") == "net_trace" and r["guest"] == "vireo" and not r["agree"]:
+                problems.append(f"net: trace and counters disagree: {r}")
+        if part == "boot" and {r["guest"] for r in rows} != {"vireo", "linux"}:
+            problems.append("boot: want Vireo and Linux rows")
+        if part == "blk":
+            for b in ("blk", "blk_ratio", "blk_trace"):
+                if {r.get("guest") for r in rows if r["bench"] == b} - {None} != ({"vireo", "linux"} if b != "blk_ratio" else set()):
+                    problems.append(f"blk: {b} rows missing for a guest")
+            if not any(r["bench"] == "blk_ratio" for r in rows):
+                problems.append("blk: no ratio rows")
+        if part == "net":
+            have = {(r["guest"], r["test"]) for r in rows if r["bench"] == "net"}
+            for want in (("vireo", "udp"), ("vireo", "tcp"), ("vireo", "tx"), ("linux", "udp"), ("linux", "tcp")):
+                if want not in have:
+                    problems.append(f"net: no {want} row")
     return problems
 
 
-def print_table(results):
-    for part, rows in results.items():
-        print(f"\n== {part}")
-        if not rows:
-            continue
-        keys = list(rows[0].keys())
-        widths = [max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys]
-        print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
-        for r in rows:
-            print("  ".join(str(r.get(k, "")).ljust(w) for k, w in zip(keys, widths)))
-
-
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="all")
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
@@ -104,11 +785,41 @@ def main():
         if p not in PARTS:
             raise SystemExit(f"unknown bench part '{p}' (have: {', '.join(PARTS)})")
     os.makedirs(OUT, exist_ok=True)
-    results = {p: PARTS[p](a.smoke) for p in parts}
+    _use_accel(ACCEL)
+    cfg = config(a.smoke)
+    t_start = time.monotonic()
+    results, secs = {}, {}
+    for p in parts:
+        t0 = time.monotonic()
+        print(f"bench: {p}{' (smoke)' if a.smoke else ''} ...", flush=True)
+        results[p] = PARTS[p](a.smoke, cfg)
+        secs[p] = round(time.monotonic() - t0, 1)
     print_table(results)
-    name = "smoke.json" if a.smoke else "results.json"
-    with open(os.path.join(OUT, name), "w") as f:
-        json.dump({"time": time.strftime("%Y-%m-%d %H:%M:%S"), "results": results}, f, indent=1)
+    summ = summary(results)
+    name = "smoke" if a.smoke else "results"
+    if not a.smoke and a.only != "all":
+        # One part at a time builds up results.json: keep the other parts of an earlier run.
+        try:
+            with open(os.path.join(OUT, "results.json")) as f:
+                old = json.load(f)
+            if old.get("accel") == ACCEL:
+                results = {**{p: r for p, r in old["results"].items() if p not in results}, **results}
+                secs = {**{p: s for p, s in old.get("seconds", {}).items() if p not in secs}, **secs}
+                summ = summary(results)
+        except (OSError, ValueError, KeyError):
+            pass
+    print_rows(summ, f"summary ({ACCEL}, {'smoke' if a.smoke else 'full'} run"
+               f"{'' if a.only == 'all' or a.smoke else ', other parts from results.json'})")
+    with open(os.path.join(OUT, name + ".json"), "w") as f:
+        json.dump({"time": time.strftime("%Y-%m-%d %H:%M:%S"), "accel": ACCEL, "smoke": a.smoke,
+                   "seconds": secs, "results": results, "summary": summ}, f, indent=1)
+    write_csv(results, os.path.join(OUT, name + ".csv"))
+    write_csv({"summary": summ}, os.path.join(OUT, name + "-summary.csv"))
+    if not a.smoke:
+        for png in plots(results, OUT):
+            print("bench: wrote", os.path.relpath(png, ROOT))
+    print(f"bench: {', '.join(f'{p} {s} s' for p, s in secs.items())}; total "
+          f"{time.monotonic() - t_start:.0f} s; results in {os.path.relpath(OUT, ROOT)}/{name}.json")
     if a.smoke:
         problems = check_sane(results)
         for pr in problems:
