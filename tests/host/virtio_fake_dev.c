@@ -45,6 +45,16 @@ static void violation(struct vfd *m, const char *fmt, ...)
 	strcat(m->violations, "\n");
 }
 
+void vfd_violation(struct vfd *m, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	violation(m, "%s", buf);
+}
+
 static void trace(struct vfd *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void trace(struct vfd *m, const char *fmt, ...)
 {
@@ -448,6 +458,10 @@ void vfd_process(struct vfd *m, unsigned qi)
 	struct ring_addrs r;
 	uint16_t num;
 
+	if (qi < VFD_MAX_Q && m->queue_hook) {
+		m->queue_hook(m, qi);
+		return;
+	}
 	if (qi >= VFD_MAX_Q || !ring_of(m, qi, &r, &num))
 		return;
 	struct vfd_queue *q = &m->q[qi];
@@ -472,6 +486,27 @@ void vfd_process(struct vfd *m, unsigned qi)
 		q->last_avail++;
 		q->requests++;
 	}
+	vfd_used_flush(m, qi, old_used);
+}
+
+bool vfd_ring(struct vfd *m, unsigned qi, struct vfd_ring *out)
+{
+	struct ring_addrs r;
+	uint16_t num;
+	if (qi >= VFD_MAX_Q || !ring_of(m, qi, &r, &num))
+		return false;
+	*out = (struct vfd_ring){r.desc, r.avail, r.used, num};
+	return true;
+}
+
+void vfd_used_flush(struct vfd *m, unsigned qi, uint16_t old_used)
+{
+	struct ring_addrs r;
+	uint16_t num;
+	if (qi >= VFD_MAX_Q || !ring_of(m, qi, &r, &num))
+		return;
+	struct vfd_queue *q = &m->q[qi];
+	st16(r.used + 2, q->used_idx);
 	bool event_idx = m->gfeat & F_EVENT_IDX;
 	if (event_idx)
 		st16(r.used + 4 + 8 * num, q->last_avail); /* avail_event */

@@ -119,6 +119,12 @@ struct vfd {
 	uint8_t omit_caps;       /* bit cfg_type: leave that standard capability out */
 	struct vfd_cap extra[VFD_MAX_EXTRA]; /* chained before the standard ones */
 	unsigned nextra;
+	/* A device-specific layer (e.g. virtio_fake_net.c): when set, called instead of the
+	 * built-in processing (fill every writable buffer) whenever queue q is processed (notify,
+	 * vfd_process). It walks the ring with vfd_ring() and q[q].last_avail, writes used
+	 * elements at q[q].used_idx and ends with vfd_used_flush(). Set after vfd_init. */
+	void (*queue_hook)(struct vfd *m, unsigned q);
+	void *hook_ctx;
 
 	/* ---- state ---- */
 	struct fake_pci *pci;
@@ -164,6 +170,18 @@ bool vfd_has_violation(const struct vfd *m, const char *needle);
 /* Process queue q's avail ring now (as after a notify) / raise a config change. */
 void vfd_process(struct vfd *m, unsigned q);
 void vfd_config_change(struct vfd *m);
+/* For a queue_hook: where queue q's split ring lives now (false: not set up), as the device
+ * finds it (legacy PFN layout or the three modern addresses). */
+struct vfd_ring {
+	uint8_t *desc, *avail, *used;
+	uint16_t num;
+};
+bool vfd_ring(struct vfd *m, unsigned q, struct vfd_ring *r);
+/* For a queue_hook: publish used->idx = q[q].used_idx, write avail_event (EVENT_IDX) and raise
+ * the queue's interrupt when the ring asks for one (old_used: used idx before this batch). */
+void vfd_used_flush(struct vfd *m, unsigned q, uint16_t old_used);
+/* Record a spec breach seen by a device-specific layer. */
+void vfd_violation(struct vfd *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Deliver pending interrupts (virtio_idle does this). */
 void vfd_deliver(struct vfd *m);
 /* Where the device would find its device-specific config in the legacy I/O BAR now. */
