@@ -156,15 +156,19 @@ static int blk_crc_fill(int argc, char **argv, bool fill)
 	while (!err && left) {
 		size_t n = left < IO_CHUNK ? left : IO_CHUNK;
 		err = vblk_io(d, fill ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, buf, n);
-		if (!err && !fill)
+		if (err)
+			break; /* sector stays at the start of the chunk that failed */
+		if (!fill)
 			crc = crc32_update(crc, buf, n);
 		left -= n;
 		sector += n / VIRTIO_BLK_SECTOR;
 	}
 	io_buffer_free(buf, IO_CHUNK);
 	if (err) {
-		printf("error: %s failed at sector %llu: %s\n", fill ? "write" : "read",
-		       (unsigned long long)sector, err_name(err));
+		printf("error: %s failed in sectors %llu..%llu: %s\n", fill ? "write" : "read",
+		       (unsigned long long)sector,
+		       (unsigned long long)(sector + (left < IO_CHUNK ? left : IO_CHUNK) / 512 - 1),
+		       err_name(err));
 		return 1;
 	}
 	if (fill)
@@ -317,9 +321,11 @@ static int blk_bench(int argc, char **argv)
 	}
 	const struct vblk_info *in = vblk_info(b.d);
 	unsigned ring = virtqueue_size(vblk_queue(b.d));
-	if (b.bs < 512 || b.bs % 512 || b.bs > 1024 * 1024 || b.qd < 1 || b.qd > ring ||
-	    b.n < 1 || b.n > 1000000) {
-		printf("error: need bs a multiple of 512 up to 1 MiB, qd 1..%u, n 1..1000000\n", ring);
+	if (b.bs < in->blk_size || b.bs % in->blk_size || b.bs > in->max_request || b.qd < 1 ||
+	    b.qd > ring || b.n < 1 || b.n > 1000000) {
+		printf("error: need bs a multiple of %u up to %u (one request), qd 1..%u, "
+		       "n 1..1000000\n",
+		       in->blk_size, in->max_request, ring);
 		return 2;
 	}
 	if (b.write && in->read_only) {

@@ -52,17 +52,18 @@ static int blk_refuses_past_capacity(void)
 	if (!d)
 		return KTEST_SKIP;
 	uint64_t cap = vblk_info(d)->capacity;
-	static uint8_t buf[1024];
-	struct blk_req r = {.type = VIRTIO_BLK_T_IN, .sector = cap, .buf = buf, .len = 512};
+	uint32_t bs = vblk_info(d)->blk_size, spb = bs / 512; /* sectors per logical block */
+	uint8_t *buf = pages_alloc(2 * bs / PAGE_SIZE + 1, 1);
+	KT_ASSERT(buf);
+	struct blk_req r = {.type = VIRTIO_BLK_T_IN, .sector = cap, .buf = buf, .len = bs};
 	KT_ASSERT_EQ(vblk_submit(d, &r, true), (unsigned long long)-ERANGE);
-	r.sector = cap - 1;
-	r.len = 1024; /* one sector inside, one past the end */
+	r.sector = cap - spb;
+	r.len = 2 * bs; /* one block inside, one past the end */
 	KT_ASSERT_EQ(vblk_submit(d, &r, true), (unsigned long long)-ERANGE);
 	r.len = 100; /* not a whole sector */
 	KT_ASSERT_EQ(vblk_submit(d, &r, true), (unsigned long long)-EINVAL);
-	r.sector = 0;
-	r.len = 512;
-	KT_ASSERT(vblk_io(d, VIRTIO_BLK_T_IN, cap - 1, buf, 512) == 0);
+	KT_ASSERT(vblk_io(d, VIRTIO_BLK_T_IN, cap - spb, buf, bs) == 0);
+	pages_free(buf, 2 * bs / PAGE_SIZE + 1);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "drivers/virtio/virtio_net.h"
 #include "drivers/virtio/virtio_rng.h"
 #include "kernel/cmdline.h"
+#include "kernel/idle.h"
 #include "kernel/shell.h"
 
 #include <errno.h>
@@ -40,6 +41,12 @@ static int parse_mode(const char *key, enum virtio_mode *m)
 	return 1;
 }
 
+static void poll_config(void *ctx)
+{
+	(void)ctx;
+	virtio_poll_config();
+}
+
 void virtio_glue_init(void);
 void virtio_glue_init(void)
 {
@@ -62,6 +69,7 @@ void virtio_glue_init(void)
 	o->no_event_idx = cmdline_get_int("virtio.event_idx", 1) == 0;
 	o->no_msix = cmdline_get_int("virtio.msix", 1) == 0;
 
+	idle_hook_add(poll_config, NULL); /* poll-mode devices' config changes */
 	virtio_pci_register();
 	virtio_rng_register();
 	virtio_blk_register();

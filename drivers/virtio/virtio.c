@@ -17,6 +17,7 @@
 #define MAX_DEVICES 16
 #define MAX_DRIVERS 8
 #define RESET_TIMEOUT_NS 1000000000ull /* 1 s: QEMU resets at once; real devices may take a while */
+#define CONFIG_POLL_NS 100000000ull   /* poll mode: look for config changes every 100 ms */
 #define HYBRID_SPIN_NS 50000ull         /* hybrid: poll this long before sleeping on an interrupt */
 
 struct virtio_options virtio_options;
@@ -304,6 +305,26 @@ void virtio_service_config_irq(struct virtio_device *vd)
 	if (vd->driver && vd->driver->config_changed)
 		vd->driver->config_changed(vd);
 	virtio_wake();
+}
+
+void virtio_poll_config(void)
+{
+	/* Poll mode takes no interrupts, so nothing announces a configuration change (a disk
+	 * resize, a link change). Look at the ISR's config bit now and then instead: with no
+	 * interrupt handler reading it, it stays set until we do (4.1.4.5). */
+	static uint64_t last;
+	uint64_t now = virtio_time_ns();
+	if (now - last < CONFIG_POLL_NS)
+		return;
+	last = now;
+	for (size_t i = 0; i < ndevices; i++) {
+		struct virtio_device *vd = &devices[i];
+		if (vd->mode != VIRTIO_MODE_POLL || !vd->ops || !vd->driver || vd->failed ||
+		    !vd->nvqs)
+			continue;
+		if (vd->ops->read_isr(vd) & VIRTIO_ISR_CONFIG)
+			virtio_service_config_irq(vd);
+	}
 }
 
 void virtio_vq_service(struct virtio_device *vd, struct virtqueue *vq)

@@ -194,6 +194,9 @@ void virtio_notify_vq(struct virtqueue *vq);
  * -EIO when the queue broke, -ETIMEDOUT after timeout_ns (0: no limit). */
 int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(void *arg), void *arg,
 		uint64_t timeout_ns);
+/* For the main loop: notice configuration changes of poll-mode devices (no interrupt tells
+ * them); reads each one's ISR at most every 100 ms. */
+void virtio_poll_config(void);
 /* Harvest vq now if it has used buffers (calls its callback). Safe in any mode. */
 void virtio_vq_service(struct virtio_device *vd, struct virtqueue *vq);
 

@@ -377,6 +377,8 @@ static int blk_probe(struct virtio_device *vd)
 		virtio_fail(vd, "queue size %u leaves no room for data", virtqueue_size(d->vq));
 		return -EINVAL;
 	}
+	uint32_t seg_bytes = in->size_max && in->size_max < PAGE ? in->size_max : PAGE;
+	in->max_request = d->max_segs * seg_bytes / in->blk_size * in->blk_size;
 	snprintf(vd->name, sizeof(vd->name), "%s", in->name);
 	ndisks++;
 	virtio_device_ready(vd);

@@ -96,6 +96,7 @@ struct vblk_info {
 	uint64_t capacity;       /* sectors */
 	uint32_t blk_size;       /* logical block size */
 	uint32_t seg_max, size_max;
+	uint32_t max_request; /* bytes one request can carry from a page-aligned buffer */
 	bool read_only, flush;
 	char id[VIRTIO_BLK_ID_BYTES + 1]; /* serial, "" when GET_ID is unsupported */
 	uint64_t reads, writes, flushes, errors;
@@ -113,8 +114,9 @@ struct virtqueue *vblk_queue(struct vblk *d);
 
 /*
  * Queue r without waiting. Checks first: past capacity → -ERANGE, a write or flush to a
- * read-only disk → -EROFS, FLUSH without the FLUSH feature → -EOPNOTSUPP, misaligned length or
- * too many segments → -EINVAL; then -ENOSPC when the ring is full (retry after a completion)
+ * read-only disk → -EROFS, FLUSH without the FLUSH feature → -EOPNOTSUPP; -EINVAL for a length
+ * or sector that is not whole logical blocks (blk_size), or data needing more segments than
+ * the device (seg_max) or the queue (size - 2) allows — see info.max_request; then -ENOSPC when the ring is full (retry after a completion)
  * or -EIO when the queue is broken. kick: notify now (false: the caller batches and calls
  * vblk_kick). r must stay alive until r->done runs.
  */

@@ -28,7 +28,6 @@
 #define ETH_MAX      1518u /* 1514 + an 802.1Q tag */
 #define MAX_NICS     4
 #define CTRL_TIMEOUT_NS 2000000000ull
-#define LINK_POLL_NS    100000000ull
 
 struct rx_buf {
 	struct rx_buf *next;
@@ -65,7 +64,6 @@ struct vnet {
 
 	struct ctrl_msg *ctrl;
 	volatile bool link_check;
-	uint64_t last_link_poll;
 	uint64_t rx_runts, rx_oversize, rx_merged, rx_no_buffers;
 };
 
@@ -347,11 +345,6 @@ static void net_poll(struct netdev *nd)
 	struct vnet *n = from_nd(nd);
 	if (n->vd->failed)
 		return;
-	/* Without interrupts there is no config-change notification: look every 100 ms. */
-	if (n->vd->mode == VIRTIO_MODE_POLL && virtio_time_ns() - n->last_link_poll > LINK_POLL_NS) {
-		n->last_link_poll = virtio_time_ns();
-		n->link_check = true;
-	}
 	if (n->link_check) {
 		n->link_check = false;
 		link_update(n);
