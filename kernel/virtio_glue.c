@@ -16,6 +16,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/idle.h"
 #include "kernel/shell.h"
+#include "lib/lwip_port/net_port.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -39,6 +40,39 @@ static int parse_mode(const char *key, enum virtio_mode *m)
 		*m = VIRTIO_MODE_IRQ;
 	}
 	return 1;
+}
+
+/* The HTTP status page's virtio section: one row per queue with its counters. */
+static void http_virtio_stats(char *buf, size_t len, size_t *used)
+{
+#define EMIT(...)                                                                                 \
+	do {                                                                                      \
+		int w_ = snprintf(buf + *used, len - *used, __VA_ARGS__);                         \
+		if (w_ > 0)                                                                       \
+			*used += (size_t)w_ < len - *used ? (size_t)w_ : len - *used - 1;         \
+	} while (0)
+	EMIT("<h2>virtio</h2>\n<table border=1>\n<tr><th>device</th><th>transport</th><th>mode</th>"
+	     "<th>irq</th><th>queue</th><th>size</th><th>requests</th><th>kicks</th>"
+	     "<th>suppressed</th><th>interrupts</th><th>spurious</th><th>indirect</th></tr>\n");
+	for (size_t i = 0; i < virtio_device_count(); i++) {
+		struct virtio_device *vd = virtio_device_at(i);
+		for (unsigned q = 0; q < vd->nvqs; q++) {
+			const struct virtqueue *vq = vd->vqs[q].vq;
+			const struct virtqueue_stats *st = &vq->stats;
+			EMIT("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s</td><td>%u</td>"
+			     "<td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td>"
+			     "<td>%llu</td></tr>\n",
+			     vd->name, vd->ops ? vd->ops->name : "-", virtio_mode_name(vd->mode),
+			     virtio_irq_kind_name(vd->irq_kind), vq->name ? vq->name : "?",
+			     vq->broken ? " (BROKEN)" : "", virtqueue_size(vq),
+			     (unsigned long long)st->added, (unsigned long long)st->kicks,
+			     (unsigned long long)st->kicks_suppressed,
+			     (unsigned long long)st->interrupts, (unsigned long long)st->spurious,
+			     (unsigned long long)st->indirect);
+		}
+	}
+	EMIT("</table>\n");
+#undef EMIT
 }
 
 static void poll_config(void *ctx)
@@ -70,6 +104,7 @@ void virtio_glue_init(void)
 	o->no_msix = cmdline_get_int("virtio.msix", 1) == 0;
 
 	idle_hook_add(poll_config, NULL); /* poll-mode devices' config changes */
+	http_stats_register(http_virtio_stats);
 	virtio_pci_register();
 	virtio_rng_register();
 	virtio_blk_register();
