@@ -35,9 +35,12 @@ for bin in "$@"; do
 		continue
 	fi
 	before=$(ls -1 "$artifacts" | wc -l)
-	echo "run-fuzz: $name: ${seconds}s, corpus $corpus"
+	# Committed seeds (tests/fuzz/seeds/<name>/), if any, are read as a second corpus.
+	seeds="$(cd "$(dirname "$0")/.." && pwd)/tests/fuzz/seeds/$name"
+	[ -d "$seeds" ] || seeds=""
+	echo "run-fuzz: $name: ${seconds}s, corpus $corpus${seeds:+ + seeds}"
 	"$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts/" \
-		"$corpus" >"$log" 2>&1
+		"$corpus" $seeds >"$log" 2>&1
 	rc=$?
 	# libFuzzer exits non-zero on a crash, leak, timeout or OOM and names the input it wrote.
 	found=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log")
