@@ -195,8 +195,8 @@ static void rx_harvest(struct vnet *n)
 	uint32_t len;
 	unsigned long fl = virtio_lock();
 	while ((b = virtqueue_get_buf(n->rxq, &len))) {
-		if (len < n->hdr_len + ETH_MIN) {
-			n->rx_runts++;
+		if (len < n->hdr_len) {
+			n->rx_runts++; /* not even a header: num_buffers cannot be read */
 			n->nd.stats.rx_errors++;
 			rx_drop(n, b);
 			continue;
@@ -214,6 +214,17 @@ static void rx_harvest(struct vnet *n)
 			}
 		} else if (nbuf == 0) {
 			n->nd.stats.rx_errors++;
+			rx_drop(n, b);
+			continue;
+		}
+		/* A runt by the whole frame: with MRG_RXBUF the device may put as little as the
+		 * header in the first buffer (5.1.6.4.2), and a short merged frame must take all
+		 * its buffers with it, or the next one would be read as a header. */
+		if (flen < ETH_MIN) {
+			n->rx_runts++;
+			n->nd.stats.rx_errors++;
+			free(b->bounce);
+			b->bounce = NULL;
 			rx_drop(n, b);
 			continue;
 		}
