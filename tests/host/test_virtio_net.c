@@ -842,6 +842,38 @@ static void test_rx_runts_and_oversize_mrg(void **state)
 }
 ISOLATED(test_rx_runts_and_oversize_mrg)
 
+/* MRG_RXBUF lets the device divide a frame among its buffers as it likes (5.1.6.4.2): a first
+ * buffer holding less than an Ethernet header is no runt when the frame is whole; a merged
+ * frame that is short in total is one runt, and all its buffers go with it. */
+static void test_rx_merged_small_first_buffer(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, F_V1 | RING_F | F_MAC | F_STATUS | F_MRG, VFN_S_LINK_UP);
+	boot();
+	uint8_t f[60];
+	mkframe(f, sizeof(f), 4);
+	struct vfn_rx_opts o = {.spread = 6, .num_buffers = -1}; /* 12 + 10, then 5 x 10 */
+	assert_int_equal(vfn_rx(&net, f, sizeof(f), &o), 6);
+	poll_nd();
+	assert_int_equal(st.nd->stats.rx_errors, 0);
+	assert_int_equal(st.nrx, 1);
+	assert_int_equal(st.rx[0].len, sizeof(f));
+	assert_memory_equal(st.rx[0].data, f, sizeof(f));
+	assert_rx_ring_full();
+	/* 12 bytes in two buffers: one runt, both buffers consumed; the next frame is fine */
+	o.spread = 2;
+	assert_int_equal(vfn_rx(&net, f, 12, &o), 2);
+	poll_nd();
+	assert_int_equal(st.nrx, 1);
+	assert_int_equal(st.nd->stats.rx_errors, 1);
+	rx_roundtrip(100, 5);
+	assert_int_equal(st.nd->stats.rx_errors, 1);
+	assert_rx_ring_full();
+	assert_false(vq(VFN_RXQ)->broken);
+	assert_clean();
+}
+ISOLATED(test_rx_merged_small_first_buffer)
+
 /* num_buffers larger than the buffers the device used: the queue is broken, nothing passed up,
  * no crash; the rest of the device keeps working (TX). */
 static void test_rx_num_buffers_too_large(void **state)
@@ -1255,6 +1287,7 @@ int main(void)
 		cmocka_unit_test(test_rx_merged_frame_isolated),
 		cmocka_unit_test(test_rx_runts_and_oversize_isolated),
 		cmocka_unit_test(test_rx_runts_and_oversize_mrg_isolated),
+		cmocka_unit_test(test_rx_merged_small_first_buffer_isolated),
 		cmocka_unit_test(test_rx_num_buffers_too_large_isolated),
 		cmocka_unit_test(test_rx_num_buffers_zero_isolated),
 		cmocka_unit_test(test_link_down_at_probe_isolated),
