@@ -243,6 +243,8 @@ static void rx_harvest(struct vnet *n)
 		n->nd.stats.rx_packets++;
 		n->nd.stats.rx_bytes += flen;
 		if (!n->nd.rx) {
+			free(b->bounce); /* no stack yet: nobody will release it */
+			b->bounce = NULL;
 			rx_put_free(n, b);
 			continue;
 		}
@@ -421,8 +423,13 @@ static int ctrl_cmd(struct vnet *n, uint8_t class, uint8_t cmd, const void *data
 	virtio_unlock(fl);
 	if (err)
 		return err;
-	if ((err = virtio_wait(n->vd, n->ctrlq, ctrl_done, n, CTRL_TIMEOUT_NS)))
+	if ((err = virtio_wait(n->vd, n->ctrlq, ctrl_done, n, CTRL_TIMEOUT_NS))) {
+		/* The message is still the device's: a late answer would complete the next command
+		 * that reuses it. Stop using the control queue instead. */
+		if (err == -ETIMEDOUT)
+			virtqueue_break(n->ctrlq, "control command timed out");
 		return err;
+	}
 	return m->ack == VIRTIO_NET_OK ? 0 : -EIO;
 }
 
