@@ -101,12 +101,13 @@ static void show_dev(struct netdev *nd)
 	       (unsigned long long)s->tx_busy);
 	printf("  stack: tx_busy_retries=%llu tx_busy_drops=%llu tx_errors=%llu tx_linearized=%llu "
 	       "tx_csum_offload=%llu tx_in_flight=%llu rx_deferred=%llu rx_drops=%llu "
-	       "rx_csum_trusted=%llu\n",
+	       "rx_csum_trusted=%llu rx_copied=%llu\n",
 	       (unsigned long long)ps->tx_busy_retries, (unsigned long long)ps->tx_busy_drops,
 	       (unsigned long long)ps->tx_errors, (unsigned long long)ps->tx_linearized,
 	       (unsigned long long)ps->tx_csum_offload,
 	       (unsigned long long)ps->tokens_outstanding, (unsigned long long)ps->rx_deferred,
-	       (unsigned long long)ps->rx_drops, (unsigned long long)ps->rx_csum_trusted);
+	       (unsigned long long)ps->rx_drops, (unsigned long long)ps->rx_csum_trusted,
+	       (unsigned long long)ps->rx_copied);
 }
 
 static int net_show(void)

@@ -26,6 +26,7 @@ struct net_port_stats {
 	uint64_t rx_deferred;	  /* frames that arrived during xmit's poll and waited */
 	uint64_t rx_drops;	  /* no custom pbuf, queue full or runt */
 	uint64_t rx_csum_trusted; /* frames whose TCP/UDP checksum the device vouched for */
+	uint64_t rx_copied;	  /* frames copied because lwIP held too many driver buffers */
 	uint64_t tokens_outstanding; /* TX pbufs the driver holds right now */
 };
 

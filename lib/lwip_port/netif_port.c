@@ -47,6 +47,12 @@
 #define TX_RETRY_NS 500000u  /* ... and at most this long */
 #define DHCP_TIMEOUT_S 5     /* under TCG QEMU's DHCP answers in well under a second */
 #define RX_PBUFS 512	     /* RX buffers lwIP may hold at once, all devices together */
+/* Driver buffers one device may lend to lwIP at once; frames beyond are copied and the buffer
+ * goes straight back. Must stay below what the driver has on top of a full RX ring (virtio-net:
+ * RX_POOL_LENT, 256), or holders that wait for the peer (the TCP echo's pending data waits for
+ * ACKs, out-of-order queues wait for the gap) can take every buffer: the ring runs dry and the
+ * ACKs they wait for can no longer be received -- a deadlock. */
+#define RX_ZEROCOPY_MAX 128
 
 struct port {
 	struct netif netif;
@@ -57,8 +63,12 @@ struct port {
 	bool dhcp_on;
 	const char *source; /* "dhcp"/"static" once configured */
 	uint32_t shown_ip;  /* the address last announced on the console */
-	struct pbuf *rxq[RX_DEFER_MAX];
+	struct {
+		struct pbuf *p;
+		bool csum_ok;
+	} rxq[RX_DEFER_MAX];
 	unsigned rxq_head, rxq_len;
+	unsigned rx_lent; /* driver buffers wrapped in pbufs lwIP has not freed yet */
 };
 
 /* A driver buffer wrapped as a pbuf. pc must stay first: lwIP hands its custom free function
@@ -263,7 +273,9 @@ static void rx_pbuf_free(struct pbuf *p)
 	struct rx_pbuf *r = (struct rx_pbuf *)p;
 	struct netdev *nd = r->nd;
 	void *token = r->token;
+	struct port *pp = nd->stack_priv;
 	LWIP_MEMPOOL_FREE(VIREO_RX_PBUF, r);
+	pp->rx_lent--;
 	nd->ops->rx_release(nd, token);
 }
 
@@ -271,11 +283,10 @@ static void rx_pbuf_free(struct pbuf *p)
  * per interface, so the TCP/UDP checks are switched off around this one input call when the
  * device vouched for the frame. Input runs to completion (NO_SYS), so no other frame sees it;
  * replies sent meanwhile are unaffected (only the CHECK flags change). */
-static void port_deliver(struct port *pp, struct pbuf *p)
+static void port_deliver(struct port *pp, struct pbuf *p, bool csum_ok)
 {
-	struct rx_pbuf *r = (struct rx_pbuf *)p;
 	u16_t flags = pp->netif.chksum_flags;
-	if (r->csum_ok && (pp->nd->features & NETDEV_F_RX_CSUM)) {
+	if (csum_ok && (pp->nd->features & NETDEV_F_RX_CSUM)) {
 		pp->st.rx_csum_trusted++;
 		pp->netif.chksum_flags =
 			flags & (u16_t) ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP);
@@ -290,17 +301,28 @@ static void port_rx(struct netdev *nd, void *data, size_t len, bool csum_ok, voi
 	struct port *pp = nd->stack_priv;
 	struct rx_pbuf *r = NULL;
 
+	struct pbuf *p;
 	if (len < SIZEOF_ETH_HDR || len > 0xffff)
 		goto drop;
-	r = LWIP_MEMPOOL_ALLOC(VIREO_RX_PBUF);
-	if (!r)
-		goto drop;
-	r->pc.custom_free_function = rx_pbuf_free;
-	r->nd = nd;
-	r->token = token;
-	r->csum_ok = csum_ok;
-	struct pbuf *p =
-		pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &r->pc, data, (u16_t)len);
+	if (pp->rx_lent >= RX_ZEROCOPY_MAX) {
+		/* lwIP sits on many of the driver's buffers: copy, give this one back now. */
+		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+		if (!p)
+			goto drop;
+		memcpy(p->payload, data, len); /* PBUF_RAM: one contiguous pbuf */
+		nd->ops->rx_release(nd, token);
+		pp->st.rx_copied++;
+	} else {
+		r = LWIP_MEMPOOL_ALLOC(VIREO_RX_PBUF);
+		if (!r)
+			goto drop;
+		r->pc.custom_free_function = rx_pbuf_free;
+		r->nd = nd;
+		r->token = token;
+		r->csum_ok = csum_ok;
+		pp->rx_lent++;
+		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &r->pc, data, (u16_t)len);
+	}
 	/* Keep arrival order: once something waits, later frames wait behind it. */
 	if (pp->in_xmit || pp->rxq_len) {
 		if (pp->rxq_len == RX_DEFER_MAX) {
@@ -308,11 +330,13 @@ static void port_rx(struct netdev *nd, void *data, size_t len, bool csum_ok, voi
 			pp->st.rx_drops++;
 			return;
 		}
-		pp->rxq[(pp->rxq_head + pp->rxq_len++) % RX_DEFER_MAX] = p;
+		unsigned at = (pp->rxq_head + pp->rxq_len++) % RX_DEFER_MAX;
+		pp->rxq[at].p = p;
+		pp->rxq[at].csum_ok = csum_ok;
 		pp->st.rx_deferred++;
 		return;
 	}
-	port_deliver(pp, p);
+	port_deliver(pp, p, csum_ok);
 	return;
 drop:
 	pp->st.rx_drops++;
@@ -528,10 +552,11 @@ void net_stack_poll(void)
 		if (pp->link_pending)
 			port_apply_link(pp);
 		while (pp->rxq_len) {
-			struct pbuf *p = pp->rxq[pp->rxq_head];
+			struct pbuf *p = pp->rxq[pp->rxq_head].p;
+			bool csum_ok = pp->rxq[pp->rxq_head].csum_ok;
 			pp->rxq_head = (pp->rxq_head + 1) % RX_DEFER_MAX;
 			pp->rxq_len--;
-			port_deliver(pp, p);
+			port_deliver(pp, p, csum_ok);
 		}
 	}
 	netif_poll_all(); /* packets looped back to our own addresses */
