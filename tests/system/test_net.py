@@ -6,17 +6,22 @@ NIC on `-netdev dgram` whose other end is rawframes.RawPeer (raw Ethernet frames
 datagrams on 127.0.0.1); and, where the machine allows it, a tap device inside a network
 namespace the test creates and deletes (for checksum offload, which user networking lacks).
 
-  test_matrix_*          one short boot per configuration (transport, MRG_RXBUF, INTx/MSI-X,
+  test_matrix[...]       one short boot per configuration (transport, MRG_RXBUF, INTx/MSI-X,
                          virtio.mode, pc/q35, multiboot/UEFI): net wait, curl, 1 MiB TCP echo,
                          UDP echo, and the `virtio` output proving the configuration
   test_tcp_echo_8mib     8 MiB of random data through the echo service, compared
+  test_tcp_echo_backpressure_does_not_starve_rx
+                         clients that stop reading must not let lwIP hold every RX buffer
+  test_udp_echo_fragmented  datagrams beyond the MTU, both ways
   test_iperf             iperf -c ... -t 5: bandwidth > 0 on the host, lwiperf's line in the guest
   test_ping_gateway      ping 10.0.2.2: 0% loss
+  test_guest_udp_bench_and_tx_bench  net bench udp/tx from the guest, HTTP 404/501
   test_link_down_up      set_link off/on in the monitor: seen by the guest, traffic stops/resumes
   test_raw_frames_*      flood, runts, oversized and garbage frames on eth1: counted, dropped,
                          the guest still answers on eth1 and serves HTTP on eth0
-  test_tap_checksum_offload  virtio-net on a tap with vnet headers: CSUM/GUEST_CSUM negotiated
-                         and used, or switched off with csum=off,guest_csum=off
+  test_tap_checksum_offload  virtio-net on a tap with vnet headers in a private network
+                         namespace: CSUM/GUEST_CSUM negotiated and used, or switched off with
+                         csum=off,guest_csum=off
 """
 import ctypes
 import hashlib
