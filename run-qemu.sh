@@ -77,7 +77,9 @@ if [ "$accel" = auto ]; then
 	if kvm_works; then accel=kvm; else accel=tcg; fi
 fi
 accel_args=(-accel "$accel")
-[ "$accel" = kvm ] && accel_args+=(-cpu host) || accel_args+=(-cpu max)
+# Under TCG, maxcpus=2 keeps the guest's memory barriers: QEMU 7.2 drops them for a one-vCPU
+# machine although virtio devices run in other threads (fixed in QEMU 8.1).
+[ "$accel" = kvm ] && accel_args+=(-cpu host) || accel_args+=(-cpu max -smp 1,maxcpus=2)
 echo "run-qemu.sh: $boot boot, machine $machine, accelerator $accel, ${mem} MiB"
 
 kernel_line="$append"

@@ -44,15 +44,8 @@ GATEWAY = "10.0.2.2"
 ETH1_IP = "192.168.77.2"
 RX_BUF = 2048  # the driver's receive buffer (drivers/virtio/virtio_net.c RX_BUF_SIZE)
 
-# QEMU 7.2 TCG drops the guest's memory barriers (MFENCE, LOCK-prefixed instructions) when the
-# machine can only ever have one vCPU (no CF_PARALLEL), although the device models run in
-# QEMU's main-loop thread at the same time. The virtio notification handshake (store avail->idx,
-# fence, load avail_event; the device does the mirror image) then loses a kick now and then on
-# a loaded host, and the TX queue stalls for good (seen with iperf: 24 descriptors published,
-# avail_event pointing at the first, no notify). Fixed upstream in QEMU 8.1 (commit c914d46d0a64,
-# "tcg: Do not elide memory barriers for !CF_PARALLEL in system mode"). maxcpus=2 makes TCG
-# keep the barriers without starting a second vCPU.
-TCG_BARRIERS = ["-smp", "1,maxcpus=2"]
+# Every boot gets -smp 1,maxcpus=2 from vireo.py (TCG_BARRIERS there: QEMU 7.2 TCG drops the
+# guest's barriers with one vCPU, which lost TX kicks under iperf on a loaded host).
 
 
 # ---- host helpers ----------------------------------------------------------------------------
@@ -228,7 +221,7 @@ def start(boot, ports=None, append="", device="", nic_extra=(), qemu_extra=(), m
     nd = netdev or ports.netdev()
     dev = "virtio-net-pci,netdev=n0" + (("," + device) if device else "")
     v = boot(boot=boot_path, machine=machine, append=append, mem=mem,
-             extra=[*TCG_BARRIERS, "-netdev", nd, "-device", dev, *nic_extra, *qemu_extra])
+             extra=["-netdev", nd, "-device", dev, *nic_extra, *qemu_extra])
     v.ports = ports
     v.ready(timeout=180)
     return v

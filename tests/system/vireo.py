@@ -16,6 +16,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 OVMF = "/usr/share/ovmf/OVMF.fd"
 QEMU = "qemu-system-x86_64"
+# QEMU 7.2's TCG drops the guest's memory barriers when the machine has a single vCPU, but
+# virtio devices run in other QEMU threads: the notification handshake (store avail->idx,
+# fence, load avail_event) then loses a kick now and then. Fixed in QEMU 8.1 (commit
+# c914d46d0a64); maxcpus=2 keeps the barriers without starting a second vCPU.
+TCG_BARRIERS = ["-smp", "1,maxcpus=2"]
 PROMPT = "vireo> "
 PROMPT_RE = re.compile(r"^vireo(?: \[\d+\])?> ", re.M)
 
@@ -27,7 +32,7 @@ class Vireo:
         self.timeout = timeout
         self.output = ""
         self._cr = ""
-        args = [QEMU, "-M", machine, "-accel", "tcg", "-cpu", "max", "-m", str(mem),
+        args = [QEMU, "-M", machine, "-accel", "tcg", "-cpu", "max", *TCG_BARRIERS, "-m", str(mem),
                 "-display", "none", "-serial", "stdio", "-no-reboot",
                 "-monitor", f"unix:{self.monitor_path},server,nowait",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
