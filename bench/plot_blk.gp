@@ -6,6 +6,7 @@ set terminal pngcairo size 1200,500 font "sans,10"
 set output out
 set multiplot layout 1,2 title sprintf("virtio-blk 4 KiB, %s backend (QEMU TCG, medians of alternated runs)", backend)
 set logscale x 2
+set xrange [0.8:80]
 set xtics (1, 4, 16, 32, 64)
 set xlabel "queue depth"
 set ylabel "IOPS"

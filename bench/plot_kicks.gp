@@ -8,6 +8,7 @@ set output out
 set multiplot layout 1,nb title "virtio-blk 4 KiB random read: kicks and interrupts per request (QEMU TCG)"
 set logscale x 2
 set logscale y 10
+set xrange [0.8:80]
 set xtics (1, 4, 16, 32, 64)
 set yrange [0.005:2]
 set xlabel "queue depth"
