@@ -633,8 +633,12 @@ def bench_net(smoke, cfg):
         trace_rows.append({"bench": "net_trace", "guest": "vireo", "test": r["test"],
                            "counter_kicks": r["counter_kicks"], "trace_kicks": r["trace_kicks"],
                            "counter_irqs": r["counter_irqs"], "trace_irqs": r["trace_irqs"],
-                           "agree": agree(r["counter_kicks"], r["trace_kicks"], 0.05)
-                           and agree(r["counter_irqs"], r["trace_irqs"], 0.05)})
+                           # 5 %, or up to 15 % in the direction merging explains (QEMU reads
+                           # several kicks from one ioeventfd; pending MSIs merge in the LAPIC)
+                           "agree": int((agree(r["counter_kicks"], r["trace_kicks"], 0.05)
+                                         or r["counter_kicks"] * 0.85 <= r["trace_kicks"] <= r["counter_kicks"])
+                                        and (agree(r["counter_irqs"], r["trace_irqs"], 0.05)
+                                             or r["counter_irqs"] <= r["trace_irqs"] <= r["counter_irqs"] * 1.15))})
     for r in counted["linux"][0]:
         trace_rows.append({"bench": "net_trace", "guest": "linux", "test": r["test"],
                            "trace_kicks": r["trace_kicks"], "trace_irqs": r["trace_irqs"]})
