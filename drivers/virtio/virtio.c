@@ -330,8 +330,13 @@ void virtio_poll_config(void)
 void virtio_vq_service(struct virtio_device *vd, struct virtqueue *vq)
 {
 	(void)vd;
+	/* With the interrupt handler kept out: in hybrid mode an interrupt may still arrive while
+	 * we harvest (disabling callbacks is only a hint to the device), and two harvesters on one
+	 * used ring would hand out the same entry twice. */
+	unsigned long fl = virtio_lock();
 	if (virtqueue_poll(vq) && vq->callback)
 		vq->callback(vq);
+	virtio_unlock(fl);
 }
 
 int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(void *arg), void *arg,
