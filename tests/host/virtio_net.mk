@@ -2,7 +2,7 @@
 # to end over the PCI fake and the virtio-pci transports, against a virtio-net device
 # (virtio_fake_net.c) on the register-level virtio-pci model; the test plays the network stack.
 HOST_TESTS += virtio_net
-virtio_net_SRCS := tests/host/test_virtio_net.c tests/host/virtio_fake_net.c \
+virtio_net_SRCS := tests/host/cmocka_isolate.c tests/host/test_virtio_net.c tests/host/virtio_fake_net.c \
 	tests/host/virtio_fake_dev.c tests/host/pci_fake.c drivers/pci/pci_enum.c \
 	drivers/pci/pci_msi.c drivers/pci/pci_driver.c drivers/pci/pci_lspci.c \
 	drivers/virtio/virtio.c drivers/virtio/virtio_pci.c drivers/virtio/virtio_pci_modern.c \

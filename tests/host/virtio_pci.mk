@@ -1,7 +1,7 @@
 # virtio-pci transports and the virtio device core, end to end over the PCI fake, against a
 # register-level device model (modern, transitional, legacy) that enforces the driver MUSTs.
 HOST_TESTS += virtio_pci
-virtio_pci_SRCS := tests/host/test_virtio_pci.c tests/host/virtio_fake_dev.c \
+virtio_pci_SRCS := tests/host/cmocka_isolate.c tests/host/test_virtio_pci.c tests/host/virtio_fake_dev.c \
 	tests/host/pci_fake.c drivers/pci/pci_enum.c drivers/pci/pci_msi.c \
 	drivers/pci/pci_driver.c drivers/pci/pci_lspci.c drivers/virtio/virtio.c \
 	drivers/virtio/virtio_pci.c drivers/virtio/virtio_pci_modern.c \
