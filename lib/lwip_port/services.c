@@ -53,7 +53,8 @@ struct echo {
 	bool peer_closed;
 };
 
-static void echo_free(struct tcp_pcb *pcb, struct echo *e)
+/* Unhook our callbacks from a connection (NULL: already gone, after an error callback). */
+static void tcp_detach(struct tcp_pcb *pcb)
 {
 	if (pcb) {
 		tcp_arg(pcb, NULL);
@@ -62,19 +63,30 @@ static void echo_free(struct tcp_pcb *pcb, struct echo *e)
 		tcp_err(pcb, NULL);
 		tcp_poll(pcb, NULL, 0);
 	}
+}
+
+/* Close, or abort when lwIP cannot queue the FIN now. Returns ERR_ABRT after an abort:
+ * callbacks must then return ERR_ABRT themselves. */
+static err_t tcp_close_or_abort(struct tcp_pcb *pcb)
+{
+	if (tcp_close(pcb) == ERR_OK)
+		return ERR_OK;
+	tcp_abort(pcb);
+	return ERR_ABRT;
+}
+
+static void echo_free(struct tcp_pcb *pcb, struct echo *e)
+{
+	tcp_detach(pcb);
 	if (e->pending)
 		pbuf_free(e->pending);
 	free(e);
 }
 
-/* Returns ERR_ABRT when the pcb had to be aborted: callbacks must then return ERR_ABRT. */
 static err_t echo_close(struct tcp_pcb *pcb, struct echo *e)
 {
 	echo_free(pcb, e);
-	if (tcp_close(pcb) == ERR_OK)
-		return ERR_OK;
-	tcp_abort(pcb);
-	return ERR_ABRT;
+	return tcp_close_or_abort(pcb);
 }
 
 /* Move as much pending data into the send buffer as it takes; acknowledge to the peer exactly
@@ -295,25 +307,15 @@ static char *http_simple(int code, const char *reason, size_t *out_len)
 
 static void http_free(struct tcp_pcb *pcb, struct http *h)
 {
-	if (pcb) {
-		tcp_arg(pcb, NULL);
-		tcp_recv(pcb, NULL);
-		tcp_sent(pcb, NULL);
-		tcp_err(pcb, NULL);
-		tcp_poll(pcb, NULL, 0);
-	}
+	tcp_detach(pcb);
 	free(h->resp);
 	free(h);
 }
 
-/* Returns ERR_ABRT when the pcb had to be aborted: callbacks must then return ERR_ABRT. */
 static err_t http_close(struct tcp_pcb *pcb, struct http *h)
 {
 	http_free(pcb, h);
-	if (tcp_close(pcb) == ERR_OK)
-		return ERR_OK;
-	tcp_abort(pcb);
-	return ERR_ABRT;
+	return tcp_close_or_abort(pcb);
 }
 
 static err_t http_send_more(struct tcp_pcb *pcb, struct http *h)
