@@ -175,7 +175,24 @@ static int time_sleep_and_tick(void)
 	KT_ASSERT(dk >= 3 && dk <= 20);
 	return 0;
 }
-KTEST_SUITE(time, KTEST_CASE(time_monotonic), KTEST_CASE(time_sleep_and_tick));
+/* A sleep shorter than a tick spins: it must never wait for the next tick, also not when the
+ * deadline passes between two readings of the clock (that race used to halt a whole tick). */
+static int time_short_sleep_no_tick_wait(void)
+{
+	uint64_t worst = 0;
+	for (int i = 0; i < 200; i++) {
+		uint64_t t0 = time_ns();
+		sleep_ns(1000000);
+		uint64_t d = time_ns() - t0;
+		KT_ASSERT(d >= 1000000);
+		if (d > worst)
+			worst = d;
+	}
+	KT_ASSERT(worst < 1000000 + 1000000000ull / TICK_HZ / 2);
+	return 0;
+}
+KTEST_SUITE(time, KTEST_CASE(time_monotonic), KTEST_CASE(time_sleep_and_tick),
+	    KTEST_CASE(time_short_sleep_no_tick_wait));
 
 /* ---- libc (newlib as built for the kernel) ---- */
 static int libc_formatting(void)

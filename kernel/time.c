@@ -105,10 +105,12 @@ void sleep_ns(uint64_t ns)
 {
 	uint64_t end = time_ns() + ns;
 	bool can_halt = cpu_irqs_enabled() && tick_count > 0;
-	while (time_ns() < end) {
+	uint64_t now;
+	while ((now = time_ns()) < end) {
 		/* Halting is only safe when the tick is running to wake us; sleeps shorter than a
-		 * tick spin instead, so short waits stay short. */
-		if (can_halt && end - time_ns() > 1000000000ull / TICK_HZ)
+		 * tick spin instead, so short waits stay short. One reading of the clock per pass:
+		 * a second one could already be past end, and end - now would wrap to "far away". */
+		if (can_halt && end - now > 1000000000ull / TICK_HZ)
 			cpu_hlt();
 		else
 			cpu_pause();
