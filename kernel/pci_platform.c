@@ -242,7 +242,7 @@ static int lspci_read(char **argv)
 		       err);
 		return 1;
 	}
-	if (off + 4 > d->bar[bar].size) {
+	if (off >= d->bar[bar].size || d->bar[bar].size - off < 4) { /* off + 4 may wrap */
 		printf("error: offset %#llx beyond BAR%llu (size %#llx)\n", off, bar,
 		       (unsigned long long)d->bar[bar].size);
 		return 1;

@@ -312,6 +312,7 @@ def test_q35_ecam_root_ports_multifunction_64bit_high(boot, disk):
     io_bar = min(n for n, b in funcs[(0, 5, 0)]["bars"].items() if b["type"] == "io")
     for cmd, msg in [(f"lspci -r 00:05.0 {io_bar} 0", "cannot be mapped (-22)"),
                      ("lspci -r 01:00.0 4 0x4000", "beyond BAR4"),
+                     ("lspci -r 01:00.0 4 0xfffffffffffffffc", "beyond BAR4"),
                      ("lspci -r 01:00.0 4 0x2", "dword aligned"),
                      ("lspci -r 09:00.0 0 0", "no function 09:00.0"),
                      ("lspci -x", "usage: lspci")]:
