@@ -5,6 +5,7 @@
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
 #include "kernel/page_alloc.h"
+#include "kernel/shell.h"
 #include "kernel/platform.h"
 #include "kernel/time.h"
 
@@ -222,3 +223,21 @@ static int libc_strings_and_sort(void)
 	return 0;
 }
 KTEST_SUITE(libc, KTEST_CASE(libc_formatting), KTEST_CASE(libc_strings_and_sort));
+
+/* ---- shell ---- */
+static int shell_parse_u64_range(void)
+{
+	unsigned long long v = 0;
+	KT_ASSERT(shell_parse_u64("18446744073709551615", &v) == 0);
+	KT_ASSERT_EQ(v, 18446744073709551615ull);
+	KT_ASSERT(shell_parse_u64("0x10", &v) == 0);
+	KT_ASSERT_EQ(v, 16);
+	/* One past the top is junk, not the saturated maximum strtoull returns. */
+	KT_ASSERT(shell_parse_u64("18446744073709551616", &v) < 0);
+	KT_ASSERT(shell_parse_u64("0x10000000000000000", &v) < 0);
+	KT_ASSERT(shell_parse_u64("12x", &v) < 0);
+	KT_ASSERT(shell_parse_u64("-1", &v) < 0);
+	KT_ASSERT(shell_parse_u64("", &v) < 0);
+	return 0;
+}
+KTEST_SUITE(shell, KTEST_CASE(shell_parse_u64_range));

@@ -7,6 +7,7 @@
 #include "kernel/console.h"
 #include "kernel/idle.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,9 @@ int shell_parse_u64(const char *s, unsigned long long *out)
 	char *end;
 	if (!s || !*s || *s == '-')
 		return -1;
+	errno = 0;
 	*out = strtoull(s, &end, 0);
-	return *end ? -1 : 0;
+	return *end || errno == ERANGE ? -1 : 0; /* out of range: strtoull saturates */
 }
 
 int shell_run_line(const char *line)

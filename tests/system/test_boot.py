@@ -5,7 +5,7 @@ import pytest
 
 from vireo import exit_code
 
-SUITES = ["boot", "mem", "irq", "time", "libc"]
+SUITES = ["boot", "mem", "irq", "time", "libc", "shell"]
 
 
 def parse_ktap(text):
