@@ -48,6 +48,7 @@ vireo_image_header:
 	.globl _start
 _start:
 	cli
+	cld			/* multiboot leaves DF undefined; rep stosl and C code need it clear */
 	mov %eax, boot_mb_magic
 	mov %ebx, boot_mb_info
 	rdtsc
