@@ -15,6 +15,7 @@
 #define CR0_PE        (1 << 0)
 #define CR0_MP        (1 << 1)
 #define CR0_EM        (1 << 2)
+#define CR0_TS        (1 << 3)
 #define CR0_PG        (1 << 31)
 #define CR4_PAE       (1 << 5)
 #define CR4_OSFXSR    (1 << 9)
@@ -104,9 +105,10 @@ _start:
 	rdmsr
 	or $EFER_LME, %eax
 	wrmsr
-	/* Paging on (with LME set this activates long mode); SSE usable: MP set, EM clear. */
+	/* Paging on (with LME set this activates long mode); SSE usable: MP set, EM and TS clear
+	 * (multiboot defines only PE and PG; TS set would make the first SSE instruction #NM). */
 	mov %cr0, %eax
-	and $~CR0_EM, %eax
+	and $~(CR0_EM | CR0_TS), %eax
 	or $(CR0_PG | CR0_PE | CR0_MP), %eax
 	mov %eax, %cr0
 	lgdt boot_gdt_ptr
