@@ -255,6 +255,16 @@ void virtio_device_ready(struct virtio_device *vd)
 	}
 }
 
+void virtio_abandon(struct virtio_device *vd, const char *why)
+{
+	unsigned long fl = virtio_lock();
+	for (unsigned i = 0; i < vd->nvqs; i++)
+		virtqueue_break(vd->vqs[i].vq, why);
+	virtio_unlock(fl);
+	virtio_fail(vd, "%s", why);
+	reset(vd);
+}
+
 void virtio_teardown(struct virtio_device *vd)
 {
 	reset(vd); /* 2.1.2: reset before reclaiming buffers of a live queue */

@@ -172,6 +172,12 @@ void virtio_device_ready(struct virtio_device *vd);
 /* Record why the device cannot be used, set FAILED, and reset. */
 void virtio_fail(struct virtio_device *vd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Give up on a live device whose in-flight requests will not be waited for any longer (a
+ * timeout, a broken queue): every queue broken (nothing is harvested or added any more), the
+ * reason recorded with FAILED, and a reset, after which the device no longer touches the
+ * buffers it was given, so their memory may be reused (3.3.1: a driver MUST ensure a
+ * virtqueue isn't live, by device reset, before removing exposed buffers). */
+void virtio_abandon(struct virtio_device *vd, const char *why);
 /* Reset the device, free interrupts, return in-flight tokens through detach, free queues. */
 void virtio_teardown(struct virtio_device *vd);
 

@@ -228,7 +228,15 @@ void vblk_poll(struct vblk *d)
 
 int vblk_wait(struct vblk *d, bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
 {
-	return virtio_wait(d->vd, d->vq, cond, arg, timeout_ns);
+	int err = virtio_wait(d->vd, d->vq, cond, arg, timeout_ns);
+	if (err && !d->vd->failed) {
+		/* The caller gives up on requests the device still owns and will reuse their
+		 * memory (sync_one's request and status byte are on its stack): a late completion
+		 * would write into it and call done() on it. Stop the device first. */
+		virtio_abandon(d->vd, err == -ETIMEDOUT ? "a request timed out; device reset"
+							: "the queue broke; device reset");
+	}
+	return err;
 }
 
 /* ---- synchronous wrapper ---- */

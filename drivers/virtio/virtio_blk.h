@@ -124,7 +124,9 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick);
 void vblk_kick(struct vblk *d);
 /* Harvest completions now (poll paths; harmless in irq mode). */
 void vblk_poll(struct vblk *d);
-/* Wait (per the device's mode) until cond(arg) holds. 0, -EIO, -ETIMEDOUT. */
+/* Wait (per the device's mode) until cond(arg) holds. 0, -EIO, -ETIMEDOUT. On an error the
+ * device is abandoned (reset, FAILED): requests still in flight never complete, and their
+ * memory is the caller's again. */
 int vblk_wait(struct vblk *d, bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
 
 /* Synchronous I/O: read or write len bytes at sector; splits to fit seg_max/size_max. */

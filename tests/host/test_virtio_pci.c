@@ -1189,6 +1189,47 @@ static void test_rng_short_reads(void **state)
 }
 ISOLATED(test_rng_short_reads)
 
+/* A device that sits on a request until the driver gives up: virtio_abandon must break the
+ * queue, set FAILED and reset before the buffer is handed back, so that the device, coming to
+ * the request late, can no longer write into memory that is someone else's again (3.3.1). */
+static void hold_requests(struct vfd *m, unsigned q)
+{
+	(void)m;
+	(void)q;
+}
+
+static void test_abandon_resets_before_buffers_are_reused(void **state)
+{
+	(void)state;
+	static uint8_t buf[32];
+	model(VFD_MODERN, VT_TYPE);
+	boot();
+	struct virtqueue *vq = vt.vd->vqs[0].vq;
+	struct vq_sg sg = {buf, sizeof(buf)};
+	dev.queue_hook = hold_requests;
+	vt.done[0] = false;
+	assert_int_equal(virtqueue_add(vq, &sg, 0, 1, &vt.done[0]), 0);
+	virtqueue_kick(vq);
+	assert_int_equal(virtio_wait(vt.vd, vq, vt_is_done, &vt.done[0], 5000000ull), -ETIMEDOUT);
+	vfd_trace_clear(&dev);
+	virtio_abandon(vt.vd, "a request timed out");
+	assert_true(vt.vd->failed);
+	assert_string_equal(vt.vd->error, "a request timed out");
+	assert_true(virtqueue_is_broken(vq));
+	/* FAILED, then the reset and its wait (the model shows the old status twice more) */
+	assert_string_equal(dev.trace, "status?f status=8f status=0 status?8f status?8f status?0");
+	/* The device gets to the queue now: after the reset there is nothing it may use. */
+	dev.queue_hook = NULL;
+	size_t before = dev.nproduced;
+	vfd_process(&dev, 0);
+	assert_int_equal(dev.nproduced, before);
+	assert_false(vt.done[0]);
+	assert_int_equal(virtio_wait(vt.vd, vq, vt_is_done, &vt.done[0], 5000000ull), -EIO);
+	assert_int_equal(virtqueue_add(vq, &sg, 0, 1, &vt.done[0]), -EIO);
+	assert_clean();
+}
+ISOLATED(test_abandon_resets_before_buffers_are_reused)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1230,6 +1271,7 @@ int main(void)
 		cmocka_unit_test(test_probe_failure_tears_down_isolated),
 		cmocka_unit_test(test_device_without_driver_is_reset_isolated),
 		cmocka_unit_test(test_rng_short_reads_isolated),
+		cmocka_unit_test(test_abandon_resets_before_buffers_are_reused_isolated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
