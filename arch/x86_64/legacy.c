@@ -35,15 +35,13 @@ uint64_t pit_measure_tsc_hz(uint32_t ms)
 	if (ticks > 0xffff)
 		ticks = 0xffff;
 	/* Channel 2, lobyte/hibyte, mode 0 (interrupt on terminal count): OUT goes high when the
-	 * count reaches zero; the speaker stays off (bit 1 clear). */
+	 * count reaches zero; the speaker stays off (bit 1 clear). With the gate already high,
+	 * the count starts with the write of its high byte, so the TSC is read right after it (in
+	 * mode 0 the gate only pauses counting, a low-high toggle does not restart it). */
 	outb(PIT_GATE, (inb(PIT_GATE) & ~0x3) | 0x1);
 	outb(PIT_CMD, 0xb0);
 	outb(PIT_CH2, ticks & 0xff);
 	outb(PIT_CH2, ticks >> 8);
-	/* Restart the count by toggling the gate. */
-	uint8_t g = inb(PIT_GATE) & ~0x1;
-	outb(PIT_GATE, g);
-	outb(PIT_GATE, g | 0x1);
 	uint64_t t0 = cpu_rdtsc();
 	uint64_t spins = 0;
 	while (!(inb(PIT_GATE) & 0x20)) {
