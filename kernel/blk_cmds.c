@@ -208,6 +208,22 @@ static bool bench_has_done(void *arg)
 	return b->done_head != b->done_tail;
 }
 
+static bool bench_all_back(void *arg)
+{
+	struct bench *b = arg;
+	return b->done_head == (uint32_t)b->submitted;
+}
+
+/* Stopping early: the requests in flight are the device's until they complete, and the caller
+ * frees them and their buffers (and b is on its stack). Wait for every one; if that fails,
+ * vblk_wait has reset the device, which then touches none of them. */
+static int bench_stop(struct bench *b, int err)
+{
+	vblk_kick(b->d);
+	vblk_wait(b->d, bench_all_back, b, 30000000000ull);
+	return err;
+}
+
 static void bench_prepare(struct bench *b, struct blk_req *r)
 {
 	uint64_t blk = b->random ? ((uint64_t)rand() << 31 ^ (uint64_t)rand()) % b->blocks
@@ -234,7 +250,7 @@ static int run_bench(struct bench *b)
 		bench_prepare(b, &b->reqs[i]);
 		int err = vblk_submit(b->d, &b->reqs[i], false);
 		if (err)
-			return err;
+			return bench_stop(b, err);
 		b->submitted++;
 	}
 	vblk_kick(b->d);
@@ -256,7 +272,7 @@ static int run_bench(struct bench *b)
 			if (b->submitted < b->n) {
 				bench_prepare(b, r);
 				if ((err = vblk_submit(b->d, r, false)))
-					return err;
+					return bench_stop(b, err);
 				b->submitted++;
 			}
 		}
