@@ -93,11 +93,16 @@ static int cmd_fault(int argc, char **argv)
 		/* A non-canonical address (bits 63:47 not all equal) raises #GP, not #PF. */
 		volatile int *p = (volatile int *)0x8000000000000000ull;
 		*p = 1;
+	} else if (strcmp(k, "frame") == 0) {
+		/* #UD with a frame pointer into unmapped memory below 4 GiB (1 GiB: not RAM with
+		 * the system tests' 256 MiB), as after a stack overwrite: the report's backtrace
+		 * must stop there, not fault again. */
+		__asm__ volatile("mov $0x40000000, %%ebp\n\tud2" ::: "memory");
 	} else {
-		printf("error: unknown fault '%s' (null, pf, ud, de, gp)\n", k);
+		printf("error: unknown fault '%s' (null, pf, ud, de, gp, frame)\n", k);
 		return 2;
 	}
 	return 0;
 }
-SHELL_COMMAND(fault, "fault", "null|pf|ud|de|gp", "raise an exception on purpose (halts)",
+SHELL_COMMAND(fault, "fault", "null|pf|ud|de|gp|frame", "raise an exception on purpose (halts)",
 	      cmd_fault);

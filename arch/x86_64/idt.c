@@ -166,11 +166,15 @@ static _Noreturn void exception_report(const struct trap_frame *f)
 	       (unsigned long long)f->r12);
 	printf("R13 %016llx  R14 %016llx  R15 %016llx\n", (unsigned long long)f->r13,
 	       (unsigned long long)f->r14, (unsigned long long)f->r15);
-	/* Walk the frame-pointer chain (the kernel keeps frame pointers) for a short backtrace. */
+	/* Walk the frame-pointer chain (the kernel keeps frame pointers) for a short backtrace.
+	 * Every stack (boot stack, IST stacks) is in the kernel image's .bss, so a frame pointer
+	 * outside it is corrupt: following it could fault again inside this report, which would
+	 * then report that fault and walk the same chain, forever. */
+	extern char __kernel_start[], __kernel_end[];
 	printf("backtrace: %016llx", (unsigned long long)f->rip);
 	const uint64_t *fp = (const uint64_t *)f->rbp;
-	for (int i = 0; i < 8 && fp && ((uint64_t)fp & 7) == 0 && (uint64_t)fp >= 0x100000 &&
-			(uint64_t)fp < 0x100000000ull;
+	for (int i = 0; i < 8 && ((uint64_t)fp & 7) == 0 && (uint64_t)fp >= (uint64_t)__kernel_start &&
+			(uint64_t)fp + 16 <= (uint64_t)__kernel_end;
 	     i++) {
 		printf(" %016llx", (unsigned long long)fp[1]);
 		fp = (const uint64_t *)fp[0];

@@ -99,6 +99,17 @@ def test_exception_dump(boot, kind, name):
         assert "page not present, read access, kernel mode" in out
 
 
+def test_exception_dump_with_bad_frame_pointer(boot):
+    """A frame-pointer chain into unmapped memory ends the backtrace: one report, no refault."""
+    v = boot(append="-- fault frame")
+    v.expect("kernel halted", timeout=60)
+    v.quiet(1.0)
+    out = v.output
+    assert ": invalid opcode, error code" in out
+    assert out.count("*** EXCEPTION") == 1, out[-3000:]
+    assert out.count("kernel halted") == 1
+
+
 def test_cmdline_options_and_ready_once(boot):
     v = boot(append="quiet foo=bar -- cmdline; poweroff 1")
     assert exit_code(v.wait_exit()) == 1
