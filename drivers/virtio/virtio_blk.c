@@ -99,9 +99,13 @@ static void blk_harvest(struct virtqueue *vq)
 	uint32_t len;
 	while ((r = virtqueue_get_buf(vq, &len))) {
 		r->complete_ns = virtio_time_ns();
-		/* The status byte is the last device-writable byte: a used length of 0 means the
-		 * device wrote nothing, not even the status (5.2.6.1). */
-		r->result = len == 0 ? -EPROTO : status_to_errno(r->status);
+		/* The status byte is the last device-writable byte, and the device vouches only
+		 * for the first len bytes (2.7.8.2: nothing beyond them may be assumed): a used
+		 * length that stops short of the status (0 included) leaves no status to believe,
+		 * nor all the data of a read. */
+		uint32_t status_end =
+			(r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_GET_ID ? r->len : 0) + 1;
+		r->result = len < status_end ? -EPROTO : status_to_errno(r->status);
 		if (r->result) {
 			d->info.errors++;
 			virtio_log("%s: %s of sector %llu (+%u bytes) failed: %s\n", d->info.name,
