@@ -482,8 +482,17 @@ static int alloc_buffers(struct vnet *n)
 	n->nslots = virtqueue_size(n->txq);
 	n->slots = virtio_dma_alloc(n->nslots * sizeof(*n->slots), &phys);
 	n->ctrl = virtio_dma_alloc(sizeof(*n->ctrl), &phys);
-	if (!n->rx_mem || !n->bufs || !n->slots || !n->ctrl)
+	if (!n->rx_mem || !n->bufs || !n->slots || !n->ctrl) {
+		/* Give back what was had: the probe fails, and nothing else frees it. */
+		if (n->rx_mem)
+			virtio_dma_free(n->rx_mem, (size_t)n->nbufs * RX_BUF_SIZE);
+		free(n->bufs);
+		if (n->slots)
+			virtio_dma_free(n->slots, n->nslots * sizeof(*n->slots));
+		if (n->ctrl)
+			virtio_dma_free(n->ctrl, sizeof(*n->ctrl));
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < n->nbufs; i++) {
 		n->bufs[i].data = n->rx_mem + (size_t)i * RX_BUF_SIZE;
 		rx_put_free(n, &n->bufs[i]);
