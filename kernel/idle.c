@@ -24,7 +24,6 @@ int idle_hook_add(void (*fn)(void *ctx), void *ctx)
 
 void idle_run_hooks(void)
 {
-	kicked = 0;
 	for (int i = 0; i < MAX_HOOKS && hooks[i].fn; i++)
 		hooks[i].fn(hooks[i].ctx);
 }
@@ -38,10 +37,14 @@ void idle_wait(void)
 {
 	idle_run_hooks();
 	/* Check and halt with interrupts off, and let "sti; hlt" open them atomically: a kick
-	 * that lands after the check wakes the hlt instead of being lost until the next tick. */
+	 * that lands after the check wakes the hlt instead of being lost until the next tick.
+	 * The flag is consumed here and nowhere else, so a kick from any time since the last
+	 * idle_wait — even before the caller decided to wait — keeps us from halting. */
 	cpu_cli();
-	if (kicked)
+	if (kicked) {
+		kicked = 0;
 		cpu_sti();
-	else
+	} else {
 		cpu_sti_hlt();
+	}
 }

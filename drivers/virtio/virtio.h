@@ -169,7 +169,8 @@ struct virtio_vq_spec {
 int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_vq_spec *specs);
 /* DRIVER_OK: the device is live; no notification may be sent before this (3.1.1). */
 void virtio_device_ready(struct virtio_device *vd);
-/* Record why the device cannot be used, set FAILED, and reset. */
+/* Record why the device cannot be used and set FAILED. The caller resets (virtio_teardown)
+ * before reusing any buffer the device had. */
 void virtio_fail(struct virtio_device *vd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Give up on a live device whose in-flight requests will not be waited for any longer (a

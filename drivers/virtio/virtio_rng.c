@@ -50,12 +50,20 @@ long virtio_rng_read(void *out, size_t len)
 		size_t want = len - have < RNG_CHUNK ? len - have : RNG_CHUNK;
 		struct vq_sg sg = {r->buf, (uint32_t)want};
 		r->done = false;
+		/* The interrupt handler harvests this queue: keep it out while adding. */
+		unsigned long fl = virtio_lock();
 		int err = virtqueue_add(r->vq, &sg, 0, 1, r);
+		if (!err)
+			virtqueue_kick(r->vq);
+		virtio_unlock(fl);
 		if (err)
 			return err;
-		virtqueue_kick(r->vq);
-		if ((err = virtio_wait(r->vd, r->vq, rng_done, r, RNG_TIMEOUT_NS)))
+		if ((err = virtio_wait(r->vd, r->vq, rng_done, r, RNG_TIMEOUT_NS))) {
+			/* The device still owns r->buf: reset it before the buffer is reused. */
+			virtio_abandon(r->vd, err == -ETIMEDOUT ? "no entropy within 2 s"
+								 : "the queue broke");
 			return err;
+		}
 		/* The core already refused a length larger than offered; 0 is allowed. */
 		memcpy((uint8_t *)out + have, r->buf, r->got);
 		have += r->got;
