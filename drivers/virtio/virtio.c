@@ -129,6 +129,11 @@ int virtio_negotiate(struct virtio_device *vd, uint64_t wanted)
 		accept &= 0xffffffffull; /* the legacy feature register is 32 bits wide */
 	/* Only offered features, and never ones we do not implement (6: "ignore unknown"). */
 	vd->features = vd->device_features & accept;
+	/* Nor one whose prerequisite is missing. One pass suffices: no prerequisite has one. */
+	for (const struct virtio_feature_dep *d = vd->driver ? vd->driver->feature_deps : NULL;
+	     d && (d->feature || d->requires); d++)
+		if (!virtio_has_feature(vd, d->requires))
+			vd->features &= ~VIRTIO_BIT(d->feature);
 	vd->ops->set_features(vd, vd->features);
 
 	if (!legacy && !virtio_has_feature(vd, VIRTIO_F_VERSION_1)) {

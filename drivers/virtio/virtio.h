@@ -118,12 +118,20 @@ struct virtio_device {
 	uint64_t intx_interrupts, intx_spurious;
 };
 
+/* A feature that may only be accepted together with another (6.1: "accept only with their
+ * prerequisites"). Arrays end with {0, 0}. */
+struct virtio_feature_dep {
+	uint8_t feature, requires;
+};
+
 struct virtio_driver {
 	const char *name;          /* "virtio-blk" */
 	uint16_t device_type;      /* VIRTIO_ID_* */
 	/* Device-specific feature names by bit (0..23), NULL for unnamed; used by the logs and
 	 * the shell's `virtio` command. */
 	const char *const *feature_names;
+	/* Device-specific prerequisites, enforced by virtio_negotiate (optional). */
+	const struct virtio_feature_dep *feature_deps;
 	/* Set up the device (virtio_negotiate, config, virtio_setup_vqs, virtio_device_ready).
 	 * Returns 0 or a negative errno; on failure the core resets the device. */
 	int (*probe)(struct virtio_device *vd);

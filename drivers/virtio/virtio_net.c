@@ -515,8 +515,9 @@ static int net_probe(struct virtio_device *vd)
 	uint64_t want = VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 			VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 			VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) |
-			VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_NET_F_MTU) |
-			VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+			VIRTIO_BIT(VIRTIO_NET_F_CTRL_RX) | VIRTIO_BIT(VIRTIO_F_ANY_LAYOUT);
+	/* Not F_MTU: accepting it would oblige us (5.1.4.2) to receive mtu-sized frames, and the
+	 * 2 KiB buffers only hold 1500. Without it the device keeps to the standard 1514. */
 	int err = virtio_negotiate(vd, want);
 	if (err)
 		return err;
@@ -539,12 +540,6 @@ static int net_probe(struct virtio_device *vd)
 		nd->mac[0] = (uint8_t)((nd->mac[0] & 0xfe) | 0x02);
 	}
 	nd->mtu = 1500;
-	if (virtio_has_feature(vd, VIRTIO_NET_F_MTU)) {
-		uint16_t mtu = 0;
-		virtio_cread(vd, struct virtio_net_config, mtu, &mtu);
-		if (mtu >= 68 && mtu < 1500)
-			nd->mtu = mtu;
-	}
 
 	bool ctrl = virtio_has_feature(vd, VIRTIO_NET_F_CTRL_VQ);
 	struct virtio_vq_spec specs[3] = {
@@ -606,10 +601,19 @@ static void net_describe(struct virtio_device *vd, int (*out)(const char *fmt, .
 	    (unsigned long long)s->tx_errors);
 }
 
+/* 5.1.3.1: the control-queue features need the control queue. */
+static const struct virtio_feature_dep net_feature_deps[] = {
+	{VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ},
+	{VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ},
+	{VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ},
+	{0, 0},
+};
+
 static const struct virtio_driver net_driver = {
 	.name = "virtio-net",
 	.device_type = VIRTIO_ID_NET,
 	.feature_names = net_feature_names,
+	.feature_deps = net_feature_deps,
 	.probe = net_probe,
 	.config_changed = net_config_changed,
 	.describe = net_describe,

@@ -1089,6 +1089,9 @@ static void test_ctrl_without_ctrl_vq(void **state)
 	(void)state;
 	ctrl_model(F_CTRL_RX); /* CTRL_RX needs CTRL_VQ: not offered, no control queue */
 	assert_int_equal(dev.num_queues, 2);
+	/* 5.1.3.1: CTRL_RX is offered but must not be accepted without CTRL_VQ. */
+	assert_true(the_vd()->device_features & F_CTRL_RX);
+	assert_false(the_vd()->features & F_CTRL_RX);
 	assert_int_equal(virtio_net_set_promisc(st.nd, true), -EOPNOTSUPP);
 	assert_int_equal(net.nctrl, 0);
 	assert_clean();
