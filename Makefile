@@ -1,7 +1,8 @@
 # Vireo — top-level Makefile.
 #
 #   make            kernel (build/vireo.elf), UEFI app (build/vireo.efi), ESP image (build/esp.img)
-#   make check      host unit tests, fuzz smoke runs, QEMU system tests (one summary line at the end)
+#   make check      host unit tests, fuzz smoke runs, QEMU system tests on QEMU 7.2 and 10.0
+#                   (QEMU=7.2|10.0 for one); a summary, and last "N passed, N failed"
 #   make bench      benchmarks (BENCH=boot|ring|blk|net to run one part)
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (default 60)
 #   make V=1        show full commands
@@ -11,6 +12,8 @@
 
 BUILD   ?= build
 V       ?= 0
+# `make` with no target builds the images, whatever rule an included fragment defines first.
+.DEFAULT_GOAL := all
 Q       := $(if $(filter 1,$(V)),,@)
 say      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' '$(1)' '$(2)';)
 
@@ -21,11 +24,14 @@ HOSTCC  := gcc
 CLANG   := clang
 PYTHON  := /usr/bin/python3
 
-SETUP_STAMP  := $(BUILD)/.setup-stamp
+# Set-up comes first, before the rest of this file is believed: the stamp is an included
+# makefile, so on a fresh machine make runs scripts/setup.sh to create it and then restarts,
+# reading the compiler's paths and gnu-efi's files again with the packages installed.
+SETUP_STAMP  := $(BUILD)/setup.mk
 NEWLIB_STAMP := $(BUILD)/newlib/.built
 NEWLIB       := $(BUILD)/newlib/install/x86_64-elf
-GCC_INCLUDE  := $(shell $(CC) -print-file-name=include)
-LIBGCC       := $(shell $(CC) -print-libgcc-file-name)
+GCC_INCLUDE  := $(shell $(CC) -print-file-name=include 2>/dev/null)
+LIBGCC       := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 
 WARN := -std=c11 -Wall -Wextra -Werror
 DEPS  = -MMD -MP
@@ -59,7 +65,8 @@ all: $(BUILD)/vireo.elf $(BUILD)/vireo.efi $(BUILD)/esp.img compile_commands.jso
 setup: $(SETUP_STAMP)
 $(SETUP_STAMP): scripts/setup.sh
 	$(Q)scripts/setup.sh
-	$(Q)mkdir -p $(BUILD) && touch $@
+	$(Q)mkdir -p $(BUILD) && echo '# scripts/setup.sh ran: the Debian packages are installed' > $@
+include $(SETUP_STAMP)
 
 newlib: $(NEWLIB_STAMP)
 $(NEWLIB_STAMP): scripts/build-newlib.sh | $(SETUP_STAMP)
@@ -140,8 +147,30 @@ BENCH ?= all
 bench: all $(BENCH_DEPS)
 	$(Q)$(PYTHON) bench/run.py --only $(BENCH)
 
-check: all $(HOST_TEST_BINS) $(FUZZ_BINS) $(BENCH_DEPS)
-	$(Q)$(PYTHON) scripts/check.py --host $(HOST_TEST_BINS) --fuzz $(FUZZ_BINS)
+# ---------------------------------------------------------------------------------------------
+# The QEMUs the system tests run on: the system's (Debian 12: 7.2) and Debian's
+# bookworm-backports 10.0, unpacked into $(BUILD)/qemu-10.0 by scripts/fetch-qemu.sh.
+#   make check QEMU=7.2 | QEMU=10.0     one of them (default: both)
+QEMU        ?= all
+QEMU10_DIR  := $(BUILD)/qemu-10.0
+QEMU10      := $(QEMU10_DIR)/qemu-system-x86_64
+QEMU_7.2    := 7.2=qemu-system-x86_64
+QEMU_10.0   := 10.0=$(abspath $(QEMU10))
+CHECK_QEMUS := $(if $(filter all,$(QEMU)),$(QEMU_7.2) $(QEMU_10.0),$(QEMU_$(QEMU)))
+ifeq ($(strip $(CHECK_QEMUS)),)
+$(error QEMU=$(QEMU): say 7.2, 10.0 or all)
+endif
+CHECK_DEPS  := $(if $(filter 10.0=%,$(CHECK_QEMUS)),$(QEMU10_DIR)/.fetched)
+
+.PHONY: qemu10
+qemu10: $(QEMU10_DIR)/.fetched
+$(QEMU10_DIR)/.fetched: scripts/fetch-qemu.sh scripts/apt-private.sh | $(SETUP_STAMP)
+	$(call say,FETCH,QEMU 10.0 (Debian bookworm-backports))
+	$(Q)rm -f $@ && scripts/fetch-qemu.sh $(QEMU10_DIR)
+
+check: all $(HOST_TEST_BINS) $(FUZZ_BINS) $(BENCH_DEPS) $(CHECK_DEPS)
+	$(Q)$(PYTHON) scripts/check.py --host $(HOST_TEST_BINS) --fuzz $(FUZZ_BINS) \
+		--qemu $(CHECK_QEMUS)
 
 compile_commands.json: $(KOBJS)
 	@scripts/compdb-merge.sh $(BUILD) > $@

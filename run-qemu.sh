@@ -20,7 +20,9 @@ usage: ./run-qemu.sh [options] [-- extra QEMU arguments]
   --cmd "c1; c2"          shell commands to run after boot (appended after " -- ")
   --append "opts"         kernel options before the commands (e.g. "virtio.mode=poll")
   --no-devices            no virtio disk or network card
-  --gdb                   QEMU waits for a debugger on :1234
+  --qemu 7.2|10.0|PATH    which QEMU (default: the system's qemu-system-x86_64; 10.0 is
+                          Debian's bookworm-backports build, fetched into build/qemu-10.0)
+  --gdb[=PORT]            QEMU waits for a debugger on PORT (default 1234)
   --help                  this text
 
 Host ports forwarded to the guest (user networking):
@@ -29,7 +31,7 @@ Exit QEMU with Ctrl-A x, or type `poweroff` in the Vireo shell.
 EOF
 }
 
-boot=multiboot machine=q35 accel=auto mem=512 cmd="" append="" gdb=0 devices=1
+boot=multiboot machine=q35 accel=auto mem=512 cmd="" append="" gdb=0 devices=1 qemu=${QEMU:-7.2}
 extra=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -40,7 +42,9 @@ while [ $# -gt 0 ]; do
 	--cmd) cmd=${2?--cmd needs a value}; shift 2 ;;
 	--append) append=${2?--append needs a value}; shift 2 ;;
 	--no-devices) devices=0; shift ;;
-	--gdb) gdb=1; shift ;;
+	--qemu) qemu=${2:?--qemu needs a value}; shift 2 ;;
+	--gdb) gdb=1234; shift ;;
+	--gdb=*) gdb=${1#--gdb=}; shift ;;
 	--help|-h) usage; exit 0 ;;
 	--) shift; extra=("$@"); break ;;
 	*) echo "run-qemu.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -50,37 +54,61 @@ case "$boot" in multiboot|uefi) ;; *) echo "run-qemu.sh: --boot must be multiboo
 case "$machine" in q35|pc) ;; *) echo "run-qemu.sh: --machine must be q35 or pc" >&2; exit 2 ;; esac
 case "$accel" in auto|kvm|tcg) ;; *) echo "run-qemu.sh: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
 [[ "$mem" =~ ^[0-9]+$ ]] || { echo "run-qemu.sh: --mem takes a number of MiB" >&2; exit 2; }
+[[ "$gdb" =~ ^[0-9]+$ ]] || { echo "run-qemu.sh: --gdb=PORT takes a port number" >&2; exit 2; }
 
 scripts/setup.sh
 make -s all
+case "$qemu" in
+7.2 | system) QEMU=qemu-system-x86_64 ;;
+10.0) make -s qemu10; QEMU=$BUILD/qemu-10.0/qemu-system-x86_64 ;;
+*) QEMU=$qemu ;;
+esac
+command -v "$QEMU" >/dev/null || { echo "run-qemu.sh: no QEMU at '$QEMU'" >&2; exit 2; }
 
 # Which accelerator: KVM only when /dev/kvm is usable *and* a probe boot under it succeeds
-# (nested KVM on some hosts fails at the first SSE instruction). The probe result is cached
-# per QEMU version and host kernel.
+# (nested KVM on some hosts fails at the first SSE instruction). The probe runs silently (its
+# QEMU may abort; a bash of its own reaps it, so no "Aborted" report reaches the terminal) and its result
+# is cached per QEMU version and host kernel. One line says what was chosen and why.
+kvm_why=""
 kvm_works() {
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	if [ ! -e /dev/kvm ]; then kvm_why="no /dev/kvm"; return 1; fi
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then kvm_why="/dev/kvm is not read-writable"; return 1; fi
 	local key stamp="$BUILD/.kvm-probe"
-	key="$(qemu-system-x86_64 --version | head -1) $(uname -r)"
-	if [ -f "$stamp" ] && [ "$(head -1 "$stamp")" = "$key" ]; then
-		[ "$(tail -1 "$stamp")" = ok ]
-		return
+	key="$("$QEMU" --version | head -1) $(uname -r)"
+	if [ ! -f "$stamp" ] || [ "$(head -1 "$stamp")" != "$key" ]; then
+		local rc=0
+		bash -c 'timeout 30 "$@"; exit $?' probe "$QEMU" -M q35 -accel kvm -cpu host -m 128 \
+			-display none -serial none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 \
+			-kernel "$BUILD/vireo.elf" -append "-- poweroff 5" >/dev/null 2>&1 || rc=$?
+		if [ "$rc" -eq 11 ]; then printf '%s\nok\n' "$key" >"$stamp"; else printf '%s\nfail\n' "$key" >"$stamp"; fi
 	fi
-	local rc=0
-	timeout 30 qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 128 -display none -serial none \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$BUILD/vireo.elf" \
-		-append "-- poweroff 5" >/dev/null 2>&1 || rc=$?
-	if [ "$rc" -eq 11 ]; then printf '%s\nok\n' "$key" >"$stamp"; return 0; fi
-	printf '%s\nfail\n' "$key" >"$stamp"
+	[ "$(tail -1 "$stamp")" = ok ] && return 0
+	kvm_why="a probe boot under KVM failed on this host (cached in $stamp)"
 	return 1
 }
 if [ "$accel" = auto ]; then
-	if kvm_works; then accel=kvm; else accel=tcg; fi
+	if kvm_works; then
+		accel=kvm
+		echo "run-qemu.sh: accelerator kvm (a probe boot under KVM works here)"
+	else
+		accel=tcg
+		echo "run-qemu.sh: accelerator tcg: $kvm_why"
+	fi
 fi
 accel_args=(-accel "$accel")
-# Under TCG, maxcpus=2 keeps the guest's memory barriers: QEMU 7.2 drops them for a one-vCPU
-# machine although virtio devices run in other threads (fixed in QEMU 8.1).
-[ "$accel" = kvm ] && accel_args+=(-cpu host) || accel_args+=(-cpu max -smp 1,maxcpus=2)
-echo "run-qemu.sh: $boot boot, machine $machine, accelerator $accel, ${mem} MiB"
+# Under TCG before QEMU 8.1, maxcpus=2 keeps the guest's memory barriers: QEMU 7.2 drops them
+# for a one-vCPU machine although virtio devices run in other threads.
+if [ "$accel" = kvm ]; then
+	accel_args+=(-cpu host)
+else
+	accel_args+=(-cpu max)
+	qv=$("$QEMU" --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p' | head -1)
+	read -r qmaj qmin <<<"$qv"
+	if [ "${qmaj:-0}" -lt 8 ] || { [ "$qmaj" -eq 8 ] && [ "${qmin:-0}" -lt 1 ]; }; then
+		accel_args+=(-smp 1,maxcpus=2)
+	fi
+fi
+echo "run-qemu.sh: $boot boot, machine $machine, accelerator $accel, ${mem} MiB, $("$QEMU" --version | head -1)"
 
 kernel_line="$append"
 [ -n "$cmd" ] && kernel_line="$kernel_line -- $cmd"
@@ -103,14 +131,16 @@ if [ "$devices" = 1 ]; then
 fi
 
 gdb_args=()
-if [ "$gdb" = 1 ]; then
-	gdb_args=(-s -S)
+if [ "$gdb" != 0 ]; then
+	gdb_args=(-gdb "tcp:127.0.0.1:$gdb" -S)
 	echo "run-qemu.sh: QEMU waits for gdb; attach with:"
-	echo "    gdb $BUILD/vireo64.elf -ex 'target remote localhost:1234'"
+	echo "    gdb $BUILD/vireo64.elf -ex 'target remote localhost:$gdb'"
 fi
 
 rc=0
-qemu-system-x86_64 -M "$machine" "${accel_args[@]}" -m "$mem" -nographic -serial mon:stdio \
+# -nodefaults: only the devices named here (no default NIC, VGA or CD-ROM; QEMU 10's q35
+# CD-ROM makes Debian 12's SeaBIOS wait 32 s for an AHCI timeout).
+"$QEMU" -M "$machine" "${accel_args[@]}" -m "$mem" -nodefaults -nographic -serial mon:stdio \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 \
 	"${boot_args[@]}" "${dev_args[@]}" "${gdb_args[@]}" "${extra[@]}" || rc=$?
 

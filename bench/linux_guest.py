@@ -34,9 +34,11 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+from vireo import BASE_ARGS, QEMU, tcg_args  # noqa: E402  (the same QEMU and machine as Vireo)
+
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 GUEST = os.path.join(BUILD, "linux-guest")
-QEMU = "qemu-system-x86_64"
 
 USERSPACE_LINE = "linux: userspace up"
 # The events the issue names. All three exist in QEMU 7.2 (`-trace help`). virtio_notify and
@@ -58,11 +60,9 @@ def kv(line):
 # -- QEMU command lines ----------------------------------------------------------------------
 def machine_args(mem=512):
     """The machine both guests run on: same binary, machine type, CPU model, memory, exit port."""
-    # -smp 1,maxcpus=2: see TCG_BARRIERS in tests/system/vireo.py (QEMU 7.2 TCG drops guest
-    # barriers with one vCPU); both guests get it, so the comparison stays fair.
-    return [QEMU, "-M", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "1,maxcpus=2", "-m", str(mem),
-            "-display", "none", "-serial", "stdio", "-no-reboot",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    # tcg_args: the vCPU setting QEMU 7.2 needs to keep guest barriers (tests/system/vireo.py);
+    # both guests get the same, so the comparison stays fair.
+    return [QEMU, "-M", "q35", *tcg_args(), "-m", str(mem), *BASE_ARGS]
 
 
 def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio="threads"):

@@ -42,10 +42,10 @@ static int cmd_uptime(int argc, char **argv)
 	if (argc != 1)
 		return shell_usage(argv[0]);
 	uint64_t ns = time_ns();
-	printf("up %llu.%03llu s, %llu ticks at %d Hz, TSC %llu.%03llu MHz\n",
+	printf("up %llu.%03llu s, %llu ticks at %d Hz, TSC %llu.%03llu MHz, %llu sleeps halted\n",
 	       (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000000 % 1000),
 	       (unsigned long long)ticks(), TICK_HZ, (unsigned long long)(tsc_hz() / 1000000),
-	       (unsigned long long)(tsc_hz() / 1000 % 1000));
+	       (unsigned long long)(tsc_hz() / 1000 % 1000), (unsigned long long)sleep_halts());
 	return 0;
 }
 SHELL_COMMAND(uptime, "uptime", "", "time since boot", cmd_uptime);

@@ -14,6 +14,7 @@
 
 #define MAX_LINE 256
 #define MAX_ARGS 16
+#define HELP_COLUMN 28 /* width of "name usage" in `help` */
 
 extern const struct shell_cmd __shell_cmds_start[], __shell_cmds_end[];
 static int last_status;
@@ -166,9 +167,14 @@ static int cmd_help(int argc, char **argv)
 	for (const struct shell_cmd *c = __shell_cmds_start; c < __shell_cmds_end; c++) {
 		if (argc == 2 && strcmp(argv[1], c->name) != 0)
 			continue;
-		char head[48];
-		snprintf(head, sizeof(head), "%s %s", c->name, c->usage);
-		printf("  %-28s %s\n", head, c->help);
+		/* Name and usage in a column of HELP_COLUMN characters, the description after it;
+		 * a longer usage gets a line of its own, so nothing is ever cut. */
+		int w = (int)(strlen(c->name) + 1 + strlen(c->usage));
+		if (w <= HELP_COLUMN)
+			printf("  %s %-*s %s\n", c->name, HELP_COLUMN - (int)strlen(c->name) - 1,
+			       c->usage, c->help);
+		else
+			printf("  %s %s\n  %-*s %s\n", c->name, c->usage, HELP_COLUMN, "", c->help);
 	}
 	if (argc == 2 && !find(argv[1])) {
 		printf("error: no command '%s'\n", argv[1]);

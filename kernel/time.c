@@ -20,6 +20,7 @@ static uint64_t hz;
 static const char *clock_source = "none";
 static uint64_t ns_mult; /* nanoseconds per TSC cycle, 32.32 fixed point */
 static volatile uint64_t tick_count;
+static uint64_t halts; /* hlt instructions sleep_ns executed */
 
 #define MAX_HOOKS 8
 static struct {
@@ -27,14 +28,33 @@ static struct {
 	void *ctx;
 } hooks[MAX_HOOKS];
 
+static uint64_t pit_window(uint64_t unused, uint32_t ms)
+{
+	(void)unused;
+	return pit_measure_tsc_hz(ms);
+}
+
+/* The median of three 7 ms windows against a ruler: a vCPU descheduled between starting a
+ * window and reading the TSC stretches that one window, and the median drops it. 0 when the
+ * ruler does not count. */
+static uint64_t measure(uint64_t (*window)(uint64_t arg, uint32_t ms), uint64_t arg)
+{
+	uint64_t m[3];
+	for (int i = 0; i < 3; i++)
+		if (!(m[i] = window(arg, 7)))
+			return 0;
+	uint64_t lo = m[0] < m[1] ? m[0] : m[1], hi = m[0] < m[1] ? m[1] : m[0];
+	return m[2] < lo ? lo : m[2] > hi ? hi : m[2];
+}
+
 uint64_t time_init(uint64_t hpet_phys, bool prefer_hpet)
 {
 	hz = 0;
-	if (prefer_hpet && (hz = hpet_measure_tsc_hz(hpet_phys, 20)))
+	if (prefer_hpet && (hz = measure(hpet_measure_tsc_hz, hpet_phys)))
 		clock_source = "HPET";
-	if (!hz && (hz = pit_measure_tsc_hz(20)))
+	if (!hz && (hz = measure(pit_window, 0)))
 		clock_source = "PIT";
-	if (!hz && (hz = hpet_measure_tsc_hz(hpet_phys, 20)))
+	if (!hz && (hz = measure(hpet_measure_tsc_hz, hpet_phys)))
 		clock_source = "HPET";
 	if (!hz) {
 		clock_source = "CPUID";
@@ -110,9 +130,16 @@ void sleep_ns(uint64_t ns)
 		/* Halting is only safe when the tick is running to wake us; sleeps shorter than a
 		 * tick spin instead, so short waits stay short. One reading of the clock per pass:
 		 * a second one could already be past end, and end - now would wrap to "far away". */
-		if (can_halt && end - now > 1000000000ull / TICK_HZ)
+		if (can_halt && end - now > 1000000000ull / TICK_HZ) {
+			halts++;
 			cpu_hlt();
+		}
 		else
 			cpu_pause();
 	}
+}
+
+uint64_t sleep_halts(void)
+{
+	return halts;
 }

@@ -21,6 +21,9 @@ uint64_t ticks(void);
 uint64_t tsc_hz(void);
 /* Sleep at least ns nanoseconds: halts between ticks when interrupts are on, spins otherwise. */
 void sleep_ns(uint64_t ns);
+/* How many times sleep_ns halted (waited for an interrupt) since boot: the selftest's proof
+ * that short sleeps spin, and `uptime` shows it. */
+uint64_t sleep_halts(void);
 /* Run fn(ctx) from the tick interrupt at every tick. Returns 0 or -ENOSPC. */
 int tick_hook_add(void (*fn)(void *ctx), void *ctx);
 

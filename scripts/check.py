@@ -2,9 +2,11 @@
 """Run every test of `make check` and print one summary line at the end.
 
 Parts, in order: host unit tests (cmocka, TAP output), fuzz smoke runs (libFuzzer, a few
-seconds each), benchmark smoke runs (bench/run.py --smoke), and the QEMU system tests
-(pytest, tests/system). Each part's own output is shown; the last line is
-"N passed, N failed" counted over all of them. Exit status is non-zero when anything failed.
+seconds each), benchmark smoke runs (bench/run.py --smoke), the tree tests (tests/tree: the
+build from a clean tree), and the QEMU system tests
+(pytest, tests/system), once per QEMU given with --qemu. Each part's own output is shown, then
+a summary with a line per part (each QEMU version named), and last "N passed, N failed"
+counted over all of them. Exit status is non-zero when anything failed.
 """
 import argparse
 import os
@@ -58,17 +60,10 @@ def run_bench_smoke():
     return 0, 1
 
 
-def run_system_tests(extra):
-    print("== system tests (pytest, QEMU TCG)", flush=True)
-    os.makedirs(os.path.join(ROOT, BUILD, "test-results"), exist_ok=True)
-    junit = os.path.join(ROOT, BUILD, "test-results", "system.xml")
-    if os.path.exists(junit):
-        os.unlink(junit)
-    cmd = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
-           f"--junitxml={junit}", os.path.join(ROOT, "tests/system")] + extra
-    p = subprocess.run(cmd, cwd=ROOT)
+def junit_counts(junit, returncode):
+    """passed, failed from a pytest JUnit file (skips count as neither)."""
     if not os.path.exists(junit):
-        print(f"pytest exited with {p.returncode} and wrote no results")
+        print(f"pytest exited with {returncode} and wrote no results")
         return 0, 1
     passed = failed = 0
     for suite in ET.parse(junit).getroot().iter("testsuite"):
@@ -77,9 +72,40 @@ def run_system_tests(extra):
         skipped = int(suite.get("skipped", 0))
         failed += bad
         passed += tests - bad - skipped
-    if p.returncode not in (0, 1) and failed == 0:
+    if returncode not in (0, 1) and failed == 0:
         failed = 1  # pytest itself broke (usage error, internal error, no tests collected)
     return passed, failed
+
+
+def run_pytest(folder, tag, extra, env=None):
+    os.makedirs(os.path.join(ROOT, BUILD, "test-results"), exist_ok=True)
+    junit = os.path.join(ROOT, BUILD, "test-results", f"{tag}.xml")
+    if os.path.exists(junit):
+        os.unlink(junit)
+    cmd = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
+           f"--junitxml={junit}", os.path.join(ROOT, folder)] + extra
+    p = subprocess.run(cmd, cwd=ROOT, env=env)
+    return junit_counts(junit, p.returncode)
+
+
+def run_tree_tests():
+    print("== tree tests (pytest: the build from a clean tree)", flush=True)
+    return run_pytest("tests/tree", "tree", [])
+
+
+def qemu_label(binary):
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"version (\S+)", out)
+    return f"QEMU {m.group(1) if m else '?'}"
+
+
+def run_system_tests(extra, binary, tag):
+    """The pytest system tests with one QEMU binary (VIREO_QEMU); results in system-<tag>.xml."""
+    label = qemu_label(binary)
+    print(f"== system tests (pytest, {label}, TCG)", flush=True)
+    passed, failed = run_pytest("tests/system", f"system-{tag}", extra,
+                                env=dict(os.environ, VIREO_QEMU=binary))
+    return passed, failed, label
 
 
 def main():
@@ -88,19 +114,31 @@ def main():
     ap.add_argument("--fuzz", nargs="*", default=[])
     ap.add_argument("--fuzz-seconds", type=int, default=int(os.environ.get("FUZZ_SMOKE_SECONDS", "10")))
     ap.add_argument("--pytest-args", default=os.environ.get("PYTEST_ARGS", ""))
+    # TAG=BINARY pairs: the system tests run once with each QEMU.
+    ap.add_argument("--qemu", nargs="*", default=["7.2=qemu-system-x86_64"])
     a = ap.parse_args()
 
+    lines = []
     total_p = total_f = 0
-    parts = [
-        lambda: run_host_tests(a.host),
-        lambda: run_fuzz_smoke(a.fuzz, a.fuzz_seconds),
-        run_bench_smoke,
-        lambda: run_system_tests(a.pytest_args.split()),
-    ]
-    for part in parts:
+    for name, part in [
+        ("host unit tests", lambda: run_host_tests(a.host)),
+        ("fuzz smoke runs", lambda: run_fuzz_smoke(a.fuzz, a.fuzz_seconds)),
+        ("bench smoke run", run_bench_smoke),
+        ("tree tests", run_tree_tests),
+    ]:
         p, f = part()
+        lines.append(f"{name}: {p} passed, {f} failed")
         total_p += p
         total_f += f
+    for pair in a.qemu:
+        tag, binary = pair.split("=", 1)
+        p, f, label = run_system_tests(a.pytest_args.split(), binary, tag)
+        lines.append(f"system tests on {label}: {p} passed, {f} failed")
+        total_p += p
+        total_f += f
+    print("== summary")
+    for line in lines:
+        print(f"  {line}")
     print(f"{total_p} passed, {total_f} failed")
     sys.exit(1 if total_f else 0)
 

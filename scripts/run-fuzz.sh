@@ -39,7 +39,11 @@ for bin in "$@"; do
 	seeds="$(cd "$(dirname "$0")/.." && pwd)/tests/fuzz/seeds/$name"
 	[ -d "$seeds" ] || seeds=""
 	echo "run-fuzz: $name: ${seconds}s, corpus $corpus${seeds:+ + seeds}"
+	# A slow input is no finding (a loaded host makes any input slow): libFuzzer would write
+	# it as a "slow-unit" artifact after 10 s, so that report is off; a hang is still one
+	# (-timeout, 10 minutes per input).
 	"$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts/" \
+		-report_slow_units=1000000 -timeout=600 \
 		"$corpus" $seeds >"$log" 2>&1
 	rc=$?
 	# libFuzzer exits non-zero on a crash, leak, timeout or OOM and names the input it wrote.

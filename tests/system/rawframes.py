@@ -162,12 +162,13 @@ class RawPeer:
         self.send_paced(frames)
         return len(frames)
 
-    def garbage(self, count=200, seed=1):
+    def garbage(self, count=200, seed=1, first=0):
         """Frames of valid length (14..1514) with random content after a broadcast destination
-        (so the NIC's filter passes them): the driver receives them, the stack must drop them."""
+        (so the NIC's filter passes them): the driver receives them, the stack must drop them.
+        first skips that many frames of the seeded sequence (to send it in batches)."""
         rnd = random.Random(seed)
         frames = [BROADCAST + bytes(rnd.getrandbits(8) for _ in range(rnd.randint(8, 1508)))
-                  for _ in range(count)]
+                  for _ in range(first + count)][first:]
         self.send_paced(frames, gap=0.0002)
         return len(frames)
 
@@ -217,11 +218,19 @@ class RawPeer:
                 return f[6:12]
         return None
 
-    def ping(self, target_ip, target_mac, count=3, timeout=2.0, size=56):
+    def barrier(self, target_ip, target_mac, timeout=120.0):
+        """One ICMP echo, waited for as long as it takes: frames travel in order (the socket,
+        QEMU's queue and the RX ring are FIFO, and the guest's stack answers after its driver
+        counted what came before), so the reply proves the guest has seen every frame sent
+        before it. The echo request is one more received frame. Returns True on the reply."""
+        self.seq = getattr(self, "seq", 1000) + 1
+        return self.ping(target_ip, target_mac, 1, timeout=timeout, first_seq=self.seq) == 1
+
+    def ping(self, target_ip, target_mac, count=3, timeout=2.0, size=56, first_seq=1):
         """ICMP echo requests; returns how many replies came back intact."""
         got = 0
         ident = os.getpid() & 0xFFFF
-        for seq in range(1, count + 1):
+        for seq in range(first_seq, first_seq + count):
             data = bytes(range(size % 256)) * (size // 256) + bytes(range(size % 256))
             data = data[:size]
             frame = eth(target_mac, self.mac, ETH_P_IP,

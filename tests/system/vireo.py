@@ -4,6 +4,8 @@ A Vireo instance runs QEMU with the serial console on a pipe, the HMP monitor on
 and isa-debug-exit, so a test can type shell commands, read the output, drive the monitor and
 read the guest's poweroff code.
 """
+import functools
+import json
 import os
 import re
 import select
@@ -15,12 +17,38 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 OVMF = "/usr/share/ovmf/OVMF.fd"
-QEMU = "qemu-system-x86_64"
-# QEMU 7.2's TCG drops the guest's memory barriers when the machine has a single vCPU, but
-# virtio devices run in other QEMU threads: the notification handshake (store avail->idx,
-# fence, load avail_event) then loses a kick now and then. Fixed in QEMU 8.1 (commit
-# c914d46d0a64); maxcpus=2 keeps the barriers without starting a second vCPU.
-TCG_BARRIERS = ["-smp", "1,maxcpus=2"]
+# Which QEMU: the system's (Debian 12: 7.2), or the one VIREO_QEMU names, e.g. the 10.0 that
+# scripts/fetch-qemu.sh unpacks into build/qemu-10.0 (scripts/check.py runs the system tests
+# once with each; `make check QEMU=10.0` picks one).
+QEMU = os.environ.get("VIREO_QEMU") or "qemu-system-x86_64"
+
+
+@functools.lru_cache(maxsize=None)
+def qemu_version(binary=None):
+    """(major, minor, micro) of a QEMU binary, from its --version line."""
+    out = subprocess.run([binary or QEMU, "--version"], capture_output=True, text=True,
+                         check=True).stdout
+    m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups())
+
+
+def tcg_args(binary=None):
+    """Accelerator, CPU and vCPU arguments for a TCG guest on this QEMU.
+
+    QEMU 7.2's TCG drops the guest's memory barriers when the machine can only ever have one
+    vCPU, but virtio devices run in other QEMU threads: the notification handshake (store
+    avail->idx, fence, load avail_event) then loses a kick now and then. QEMU 8.1 fixed it
+    (commit c914d46d0a64); before that, maxcpus=2 keeps the barriers without starting a second
+    vCPU."""
+    smp = "1,maxcpus=2" if qemu_version(binary) < (8, 1, 0) else "1"
+    return ["-accel", "tcg", "-cpu", "max", "-smp", smp]
+
+
+# Every machine starts from -nodefaults: no default NIC, VGA, floppy or CD-ROM. The devices a
+# test wants are named. (QEMU 10's q35 default CD-ROM makes Debian 12's SeaBIOS wait 32 s for
+# an AHCI timeout at every boot.)
+BASE_ARGS = ["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
 PROMPT = "vireo> "
 PROMPT_RE = re.compile(r"^vireo(?: \[\d+\])?> ", re.M)
 
@@ -29,13 +57,13 @@ class Vireo:
     def __init__(self, boot="multiboot", machine="q35", append="", mem=256, extra=(), timeout=120):
         self.tmp = tempfile.mkdtemp(prefix="vireo-test-")
         self.monitor_path = os.path.join(self.tmp, "monitor.sock")
+        self.qmp_path = os.path.join(self.tmp, "qmp.sock")
         self.timeout = timeout
         self.output = ""
         self._cr = ""
-        args = [QEMU, "-M", machine, "-accel", "tcg", "-cpu", "max", *TCG_BARRIERS, "-m", str(mem),
-                "-display", "none", "-serial", "stdio", "-no-reboot",
+        args = [QEMU, "-M", machine, *tcg_args(), "-m", str(mem), *BASE_ARGS,
                 "-monitor", f"unix:{self.monitor_path},server,nowait",
-                "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+                "-qmp", f"unix:{self.qmp_path},server,nowait"]
         if boot == "multiboot":
             args += ["-kernel", os.path.join(BUILD, "vireo.elf")]
         elif boot == "uefi":
@@ -82,6 +110,22 @@ class Vireo:
                     return i + len(text)
                 raise EOFError(f"QEMU exited ({self.proc.returncode}) before {text!r}:\n{self.output[-4000:]}")
 
+    def expect_re(self, pattern, timeout=None, start=0):
+        """Like expect, for a compiled regular expression; returns the match."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            m = pattern.search(self.output, start)
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out waiting for /{pattern.pattern[:80]}/; output so far:\n"
+                                   f"{self.output[-4000:]}")
+            if self._read_some(deadline) is False and self.proc.poll() is not None:
+                m = pattern.search(self.output, start)
+                if m:
+                    return m
+                raise EOFError(f"QEMU exited ({self.proc.returncode}):\n{self.output[-4000:]}")
+
     def ready(self, timeout=None):
         return self.expect("vireo: ready in", timeout)
 
@@ -99,15 +143,17 @@ class Vireo:
     def run(self, command, timeout=None):
         """Type a command at the prompt; return its output (up to the next prompt).
 
-        Waits for a quiet console first: an asynchronous kernel message (a DHCP lease, a link
-        change) printed while the command is being echoed would split the echo."""
+        Waits for a quiet console first. An asynchronous kernel message (a DHCP lease, a link
+        change) may still be printed while the command is being echoed, splitting the echo:
+        the echo is matched with such whole lines allowed between any two characters."""
         if not PROMPT_RE.search(self.output[-40:]):
             self.expect(PROMPT, timeout)
         self.quiet()
         mark = len(self.output)
         self.proc.stdin.write(command.encode() + b"\r")
         self.proc.stdin.flush()
-        echoed = self.expect(command, timeout, start=mark)
+        echo = re.compile(r"(?:[^\n]*\n)*?".join(re.escape(c) for c in command))
+        echoed = self.expect_re(echo, timeout, start=mark).end()
         body = self.expect("\n", timeout, start=echoed)
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
@@ -161,6 +207,42 @@ class Vireo:
         # Drop the echoed command (with its terminal escapes) and the final prompt.
         lines = text.split("\n")[1:]
         return "\n".join(lines).removesuffix("(qemu) ").strip("\n")
+
+    def qmp(self, command, timeout=30, **arguments):
+        """One QMP command (QEMU's machine interface: stable JSON, unlike HMP's text); returns
+        its "return" value."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                s.connect(self.qmp_path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        s.settimeout(timeout)
+        f = s.makefile("rw")
+
+        def reply():
+            while True:
+                msg = json.loads(f.readline())
+                if "event" not in msg:
+                    return msg
+        try:
+            json.loads(f.readline())  # the greeting
+            f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
+            f.flush()
+            reply()
+            f.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
+            f.flush()
+            r = reply()
+        finally:
+            f.close()
+            s.close()
+        if "error" in r:
+            raise RuntimeError(f"QMP {command}: {r['error']}")
+        return r["return"]
 
     def close(self):
         if self.proc.poll() is None:
