@@ -51,13 +51,13 @@ HOST_LIBS   := -lcmocka -lpthread
 
 # ---------------------------------------------------------------------------------------------
 # Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
-KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/newlib lib/net lib/lwip_port drivers/pci \
-	drivers/virtio
+KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/acpi lib/newlib port shell selftest net \
+	net/lwip drivers/pci drivers/virtio
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 
 # lwIP (fetched at build time) and the include path of its port: $(LWIP_LIB), $(LWIP_STAMP).
-include lib/lwip_port/lwip.mk
+include net/lwip/lwip.mk
 
 .PHONY: all check bench fuzz clean setup newlib host-tests fuzz-smoke system-tests FORCE
 all: $(BUILD)/vireo.elf $(BUILD)/vireo.efi $(BUILD)/esp.img compile_commands.json

@@ -15,7 +15,7 @@
 #include "kernel/heap.h"
 #include "kernel/kernel.h"
 #include "kernel/page_alloc.h"
-#include "kernel/shell.h"
+#include "shell/shell.h"
 #include "kernel/time.h"
 
 #include <stdio.h>

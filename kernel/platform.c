@@ -9,11 +9,10 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/legacy.h"
 #include "arch/x86_64/serial.h"
-#include "kernel/acpi.h"
+#include "lib/acpi/acpi.h"
 #include "kernel/cmdline.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
-#include "kernel/shell.h"
 #include "kernel/time.h"
 
 #include <stdio.h>
@@ -70,16 +69,3 @@ void platform_init(void)
 	       lapic_id(), ioapic_count(), (unsigned long long)(hz / 1000000),
 	       (unsigned long long)(hz / 1000 % 1000), tsc_calibrated_against(), TICK_HZ);
 }
-
-static int cmd_acpi(int argc, char **argv)
-{
-	if (argc != 1)
-		return shell_usage(argv[0]);
-	if (!kernel_acpi_ok) {
-		printf("error: no usable ACPI tables were found at boot\n");
-		return 1;
-	}
-	acpi_print(&kernel_acpi);
-	return 0;
-}
-SHELL_COMMAND(acpi, "acpi", "", "ACPI tables, CPUs, IOAPICs, overrides, MCFG, HPET, S5", cmd_acpi);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/acpi.h"
+#include "lib/acpi/acpi.h"
 
 extern struct acpi_info kernel_acpi;
 extern bool kernel_acpi_ok; /* acpi_parse succeeded */

@@ -18,6 +18,7 @@ packages=(
 	dpkg-dev               # apt-get source (lwIP)
 	gnuplot-nox            # benchmark plots
 	curl iperf             # host-side clients of the network services
+	gdb                    # run-qemu.sh --gdb (and its system test)
 )
 
 missing=()

@@ -15,7 +15,7 @@
 #include "drivers/virtio/virtio_net.h"
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_platform.h"
-#include "lib/net/netdev.h"
+#include "net/netdev.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/acpi.h"
+#include "lib/acpi/acpi.h"
 
 #define FAKE_BASE 0x100000ull
 

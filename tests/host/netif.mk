@@ -1,10 +1,10 @@
-# Host unit tests of the lwIP netif glue (lib/lwip_port/netif_port.c) against a fake netdev.
+# Host unit tests of the lwIP netif glue (net/lwip/netif.c) against a fake netdev.
 # lwIP's core is compiled for the host from the fetched sources ($(LWIP_HOST_SRCS), defined in
-# lib/lwip_port/lwip.mk) with the same lwipopts.h; the kernel-only parts of the port (services,
+# net/lwip/lwip.mk) with the same lwipopts.h; the kernel-only parts of the port (services,
 # shell commands) are left out and the few kernel functions the glue calls are faked in the
 # test.
 HOST_TESTS += netif
-netif_SRCS := tests/host/test_netif.c lib/lwip_port/netif_port.c lib/lwip_port/sys_arch.c \
+netif_SRCS := tests/host/test_netif.c net/lwip/netif.c net/lwip/sys_arch.c \
 	$(LWIP_HOST_SRCS)
 
 NETIF_HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(netif_SRCS))

@@ -1,10 +1,10 @@
 /*
- * Host tests of the ACPI parser (kernel/acpi.c).
+ * Host tests of the ACPI parser (lib/acpi/acpi.c).
  *
  * Physical memory is faked as a list of segments; map() succeeds only for ranges inside one
  * segment, so a parser that reads past a table's end (each real-QEMU table is its own
  * segment) or follows a pointer out of memory gets NULL. Synthetic tables are written byte by
- * byte at the offsets the ACPI spec gives, not through kernel/acpi_tables.h, so a wrong struct
+ * byte at the offsets the ACPI spec gives, not through lib/acpi/acpi_tables.h, so a wrong struct
  * field there shows up here.
  */
 #include <errno.h>
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/acpi.h"
+#include "lib/acpi/acpi.h"
 #include "tests/host/acpi_fake_qemu.h"
 
 /* ---- fake physical memory ---- */

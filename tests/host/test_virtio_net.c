@@ -4,13 +4,13 @@
  * PCI fake and the virtio-pci transports, against a virtio-net device (virtio_fake_net.c) on
  * top of the register-level virtio-pci model (virtio_fake_dev.c).
  *
- * This file also plays the network stack: netdev_register() (the kernel's is in lib/lwip_port)
+ * This file also plays the network stack: netdev_register() (the kernel's is in net/lwip)
  * captures the struct netdev and installs rx / tx_done / link_changed callbacks that record
  * what they get, and whether they ran inside an interrupt (the test delivers interrupts
  * itself, flagging that it is doing so).
  *
  * Expected values come from VIRTIO 1.2 section 5.1 (header sizes and fields, feature bits,
- * control commands) and lib/net/netdev.h (the stack contract), not from the driver. The core
+ * control commands) and net/netdev.h (the stack contract), not from the driver. The core
  * keeps static tables, so each test runs in a forked child (isolate()).
  */
 #include <errno.h>
@@ -31,7 +31,7 @@
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_net.h"
 #include "drivers/virtio/virtio_pci.h"
-#include "lib/net/netdev.h"
+#include "net/netdev.h"
 #include "tests/host/pci_fake.h"
 #include "tests/host/virtio_fake_dev.h"
 #include "tests/host/virtio_fake_net.h"

@@ -450,7 +450,7 @@ M64 = (1 << 64) - 1
 
 
 def soak_sector(seed, sector, gen):
-    """blk_soak's sector content (kernel/blk_soak.c make_sector)."""
+    """blk_soak's sector content (selftest/blk_soak.c make_sector)."""
     x = (seed ^ (sector * 0xd6e8feb86659fd93) ^ ((gen + 1) * 0xa0761d6478bd642f)) & M64
     words = []
     for _ in range(61):

@@ -73,7 +73,7 @@ struct netdev {
 	void *stack_priv;
 };
 
-/* Hand a ready device to the network stack (lib/lwip_port). Returns 0 or -errno. */
+/* Hand a ready device to the network stack (net/lwip). Returns 0 or -errno. */
 int netdev_register(struct netdev *nd);
 /* Registered devices, for the shell. */
 struct netdev *netdev_at(unsigned i);

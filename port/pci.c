@@ -2,7 +2,7 @@
  * The kernel's side of the PCI layer (drivers/pci): which configuration mechanism to use
  * (ECAM from the ACPI MCFG table on q35, the 0xCF8/0xCFC ports on pc), how device memory is
  * mapped (uncached, also above 4 GiB), how MSI messages are formed (LAPIC) and how an INTx line
- * reaches a handler (IOAPIC, shared lines allowed). Then enumeration, driver probing, `lspci`.
+ * reaches a handler (IOAPIC, shared lines allowed). Then enumeration.
  *
  * Not done: AML evaluation of _PRT. INTx uses the interrupt line firmware wrote into each
  * function's configuration space (SeaBIOS and OVMF both program it and the chipset's PIRQ
@@ -17,7 +17,7 @@
 #include "drivers/pci/pci_access.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
-#include "kernel/shell.h"
+#include "port/pci.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -160,8 +160,7 @@ static struct pci_platform plat = {
 	.log = pci_log,
 };
 
-int pci_platform_init(void);
-int pci_platform_init(void)
+int kernel_pci_init(void)
 {
 	if (kernel_acpi_ok && kernel_acpi.nmcfg) {
 		const struct acpi_mcfg_entry *m = &kernel_acpi.mcfg[0];
@@ -196,17 +195,8 @@ int pci_platform_init(void)
 	return 0;
 }
 
-static int lspci_out(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vprintf(fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 /* Per-line INTx statistics, after the function list of `lspci -v`. */
-static void intx_print(void)
+void kernel_pci_intx_print(void)
 {
 	for (int i = 0; i < nlines; i++) {
 		const struct intx_line *l = &lines[i];
@@ -216,55 +206,3 @@ static void intx_print(void)
 	}
 }
 
-/* `lspci -r BB:DD.F BAR OFFSET`: map a memory BAR (pci_bar_map, also above 4 GiB) and read the
- * aligned dword at OFFSET. Decode is not turned on here: firmware's setting is used. */
-static int lspci_read(char **argv)
-{
-	unsigned bus, dev, fn;
-	unsigned long long bar, off;
-	char tail;
-
-	if (sscanf(argv[2], "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3 || bus > 255 ||
-	    dev > 31 || fn > 7 || shell_parse_u64(argv[3], &bar) || bar > 5 ||
-	    shell_parse_u64(argv[4], &off) || (off & 3)) {
-		printf("error: lspci -r BB:DD.F BAR OFFSET (BAR 0..5, OFFSET dword aligned)\n");
-		return 2;
-	}
-	struct pci_dev *d = pci_find_bdf((uint8_t)bus, (uint8_t)dev, (uint8_t)fn);
-	if (!d) {
-		printf("error: no function %02x:%02x.%x\n", bus, dev, fn);
-		return 1;
-	}
-	void *virt;
-	int err = pci_bar_map(d, (unsigned)bar, &virt);
-	if (err) {
-		printf("error: BAR%llu of %02x:%02x.%x cannot be mapped (%d)\n", bar, bus, dev, fn,
-		       err);
-		return 1;
-	}
-	if (off >= d->bar[bar].size || d->bar[bar].size - off < 4) { /* off + 4 may wrap */
-		printf("error: offset %#llx beyond BAR%llu (size %#llx)\n", off, bar,
-		       (unsigned long long)d->bar[bar].size);
-		return 1;
-	}
-	uint32_t val = *(volatile uint32_t *)((volatile uint8_t *)virt + off);
-	printf("%02x:%02x.%x BAR%llu phys %#llx = 0x%08x\n", bus, dev, fn, bar,
-	       (unsigned long long)(d->bar[bar].addr + off), (unsigned)val);
-	return 0;
-}
-
-static int cmd_lspci(int argc, char **argv)
-{
-	if (argc == 5 && strcmp(argv[1], "-r") == 0)
-		return lspci_read(argv);
-	bool verbose = argc == 2 && strcmp(argv[1], "-v") == 0;
-	if (argc > 2 || (argc == 2 && !verbose))
-		return shell_usage(argv[0]);
-	pci_lspci(verbose, lspci_out);
-	if (verbose)
-		intx_print();
-	return 0;
-}
-SHELL_COMMAND(lspci, "lspci", "[-v] | -r BB:DD.F BAR OFFSET",
-	      "PCI functions: ids, class, BARs, capabilities, IRQs (INTx counts), driver; -r reads a BAR dword",
-	      cmd_lspci);

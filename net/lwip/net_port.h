@@ -1,11 +1,11 @@
 /*
  * The lwIP port's internal interface, shared by its files (netif glue, services, shell
- * commands, self tests) and the host unit tests. Drivers use lib/net/netdev.h only.
+ * commands, self tests) and the host unit tests. Drivers use net/netdev.h only.
  */
 #ifndef VIREO_NET_PORT_H
 #define VIREO_NET_PORT_H
 
-#include "lib/net/netdev.h"
+#include "net/netdev.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,15 +60,5 @@ extern volatile uint64_t net_port_raw_done;
  * not emit. p is the whole frame from the Ethernet header on, possibly a chain.
  */
 bool net_port_tx_csum_prepare(struct pbuf *p, struct netdev_tx_csum *csum);
-
-/* Start HTTP (80), TCP and UDP echo (7) and the iperf2 server (5001) once; services.c. */
-void net_services_start(void);
-
-/*
- * HTTP status page extension point: fn appends text (plain HTML, no <html> wrapper) at
- * buf + *used, at most len - *used bytes, and advances *used. The virtio layer registers its
- * per-queue counters here. Returns 0 or -ENOSPC (at most 8 providers).
- */
-int http_stats_register(void (*fn)(char *buf, size_t len, size_t *used));
 
 #endif

@@ -1,6 +1,6 @@
 /* The selftest runner: KTAP output, one nested block per suite, and a summary line. */
-#include "kernel/ktest.h"
-#include "kernel/shell.h"
+#include "selftest/ktest.h"
+#include "shell/shell.h"
 
 #include <string.h>
 

@@ -1,16 +1,18 @@
 /*
- * The network services Vireo starts once its first interface has an address, all on lwIP's raw
- * (callback) API and bound to every address, so they answer on 127.0.0.1 too:
- *   HTTP/1.0 on 80: a status page (uptime, devices, counters; drivers add sections through
- *                   http_stats_register)
+ * The network services kernel init starts once the devices are up, all on lwIP's raw
+ * (callback) API and bound to every address, so they answer on 127.0.0.1 and on each interface
+ * as soon as it has an address:
+ *   HTTP/1.0 on 80: a status page (uptime, interfaces, stack and virtio counters)
  *   TCP echo on 7:  with flow control: data is acknowledged to the sender (tcp_recved) only
  *                   once it is copied into the send buffer, so a fast sender is slowed to the
  *                   rate its echo drains instead of filling memory
  *   UDP echo on 7
  *   iperf2 on 5001: lwIP's lwiperf (TCP, as `iperf -c HOST -p 5001`)
  */
-#include "lib/lwip_port/net_port.h"
+#include "net/services.h"
+#include "drivers/virtio/virtio.h"
 #include "kernel/time.h"
+#include "net/lwip/net_port.h"
 
 #include "lwip/apps/lwiperf.h"
 #include "lwip/ip_addr.h"
@@ -30,21 +32,8 @@
 #define HTTP_PORT 80
 #define HTTP_REQ_MAX 2048
 #define HTTP_PAGE_MAX 16384
-#define MAX_PROVIDERS 8
 
 static bool started;
-static void (*providers[MAX_PROVIDERS])(char *buf, size_t len, size_t *used);
-
-int http_stats_register(void (*fn)(char *buf, size_t len, size_t *used))
-{
-	for (int i = 0; i < MAX_PROVIDERS; i++) {
-		if (!providers[i]) {
-			providers[i] = fn;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
 
 /* ---- TCP echo ---------------------------------------------------------------------------- */
 
@@ -259,6 +248,34 @@ static void page_lwip(char *b, size_t len, size_t *u)
 #endif
 }
 
+/* The virtio section: one row per queue with its counters. */
+static void page_virtio(char *b, size_t len, size_t *u)
+{
+	add(b, len, u,
+	    "<h2>virtio</h2>\n<table border=1>\n<tr><th>device</th><th>transport</th><th>mode</th>"
+	    "<th>irq</th><th>queue</th><th>size</th><th>requests</th><th>kicks</th>"
+	    "<th>suppressed</th><th>interrupts</th><th>spurious</th><th>indirect</th></tr>\n");
+	for (size_t i = 0; i < virtio_device_count(); i++) {
+		struct virtio_device *vd = virtio_device_at(i);
+		for (unsigned q = 0; q < vd->nvqs; q++) {
+			const struct virtqueue *vq = vd->vqs[q].vq;
+			const struct virtqueue_stats *st = &vq->stats;
+			add(b, len, u,
+			    "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s</td><td>%u</td>"
+			    "<td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td>"
+			    "<td>%llu</td></tr>\n",
+			    vd->name, vd->ops ? vd->ops->name : "-", virtio_mode_name(vd->mode),
+			    virtio_irq_kind_name(vd->irq_kind), vq->name ? vq->name : "?",
+			    vq->broken ? " (BROKEN)" : "", virtqueue_size(vq),
+			    (unsigned long long)st->added, (unsigned long long)st->kicks,
+			    (unsigned long long)st->kicks_suppressed,
+			    (unsigned long long)st->interrupts, (unsigned long long)st->spurious,
+			    (unsigned long long)st->indirect);
+		}
+	}
+	add(b, len, u, "</table>\n");
+}
+
 /* The status page as a whole HTTP/1.0 response; *out_len is its length. NULL without memory. */
 static char *http_page(size_t *out_len)
 {
@@ -277,8 +294,7 @@ static char *http_page(size_t *out_len)
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
 	page_devices(b, len, &u);
 	page_lwip(b, len, &u);
-	for (int i = 0; i < MAX_PROVIDERS && providers[i]; i++)
-		providers[i](b, len - 64, &u); /* keep room for the closing tags */
+	page_virtio(b, len - 64, &u); /* keep room for the closing tags */
 	add(b, len, &u, "</body></html>\n");
 	size_t body = u - hdr_room;
 	char hdr[160];
@@ -463,6 +479,7 @@ void net_services_start(void)
 	if (started)
 		return;
 	started = true;
+	net_stack_init();
 	int e1 = listen_tcp(HTTP_PORT, http_accept);
 	int e2 = listen_tcp(ECHO_PORT, echo_accept);
 	int e3 = -ENOMEM;

@@ -1,6 +1,6 @@
 # lwIP, Vireo's TCP/IP stack: Debian's `lwip` source package, fetched by scripts/fetch-lwip.sh
 # into $(BUILD)/lwip/src (never committed) and compiled with the kernel's flags into
-# $(BUILD)/lwip/liblwip.a. The port (this folder) is compiled with the rest of lib/.
+# $(BUILD)/lwip/liblwip.a. The port (this folder) is compiled with the rest of the kernel.
 #
 # Included by the top Makefile after KOBJS is known. Also used by tests/host/netif.mk, which
 # builds a host copy of the same lwIP files (LWIP_HOST_SRCS).
@@ -8,7 +8,7 @@
 LWIP_STAMP := $(BUILD)/lwip/.fetched
 LWIP_DIR   := $(BUILD)/lwip/src/src
 LWIP_LIB   := $(BUILD)/lwip/liblwip.a
-LWIP_INC   := -Ilib/lwip_port -I$(LWIP_DIR)/include
+LWIP_INC   := -Inet/lwip -I$(LWIP_DIR)/include
 
 # The files the port needs, named one by one: the folder does not exist until the fetch ran, so
 # a wildcard would come out empty on a fresh tree. IPv4 only; no sockets/netconn (NO_SYS).
@@ -34,7 +34,7 @@ $(LWIP_STAMP): | $(SETUP_STAMP)
 # The sources appear when the fetch runs.
 $(sort $(LWIP_SRCS) $(LWIP_HOST_SRCS)): | $(LWIP_STAMP) ;
 
-$(BUILD)/lwip/obj/%.c.o: $(LWIP_DIR)/%.c lib/lwip_port/lwipopts.h lib/lwip_port/arch/cc.h \
+$(BUILD)/lwip/obj/%.c.o: $(LWIP_DIR)/%.c net/lwip/lwipopts.h net/lwip/arch/cc.h \
 		| $(LWIP_STAMP) $(NEWLIB_STAMP)
 	$(call say,CC,lwip/$*.c)
 	@mkdir -p $(dir $@)
@@ -44,7 +44,8 @@ $(LWIP_LIB): $(LWIP_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# The port's own files see lwIP's headers; every kernel object waits for the fetch (the port's
-# files include lwIP headers; the others just keep one order).
-$(BUILD)/k/lib/lwip_port/%.o: KCFLAGS += $(LWIP_INC)
+# The files that use lwIP see its headers (the port, the services, the net shell commands and
+# selftests); every kernel object waits for the fetch (to keep one order).
+$(BUILD)/k/net/%.o: KCFLAGS += $(LWIP_INC)
+$(BUILD)/k/shell/net.c.o $(BUILD)/k/selftest/net.c.o: KCFLAGS += $(LWIP_INC)
 $(KOBJS): | $(LWIP_STAMP)

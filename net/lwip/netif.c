@@ -19,7 +19,7 @@
  * net.<dev>.ip/gw for any) or QEMU user networking's 10.0.2.15/24 via 10.0.2.2 for the first
  * device. net.dhcp=0 (or net.<dev>.dhcp=0) skips DHCP and goes straight to the static address.
  */
-#include "lib/lwip_port/net_port.h"
+#include "net/lwip/net_port.h"
 #include "kernel/cmdline.h"
 #include "kernel/idle.h"
 #include "kernel/time.h"
@@ -535,9 +535,6 @@ void net_stack_init(void)
 	LWIP_MEMPOOL_INIT(VIREO_RX_PBUF);
 	if (idle_hook_add(net_idle_hook, NULL))
 		printf("net: no free main-loop hook; the stack will not run\n");
-	/* The loopback interface is up from here on, and the services listen on every address,
-	 * so they answer on 127.0.0.1 now and on each device as soon as it has an address. */
-	net_services_start();
 }
 
 void net_stack_poll(void)

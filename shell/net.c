@@ -12,9 +12,9 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "kernel/idle.h"
-#include "kernel/shell.h"
+#include "shell/shell.h"
 #include "kernel/time.h"
-#include "lib/lwip_port/net_port.h"
+#include "net/lwip/net_port.h"
 
 #include "lwip/etharp.h"
 #include "lwip/inet_chksum.h"

@@ -5,7 +5,7 @@
  */
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_blk.h"
-#include "kernel/ktest.h"
+#include "selftest/ktest.h"
 #include "kernel/page_alloc.h"
 
 #include <errno.h>

@@ -3,9 +3,9 @@
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
 #include "kernel/kernel.h"
-#include "kernel/ktest.h"
+#include "selftest/ktest.h"
 #include "kernel/page_alloc.h"
-#include "kernel/shell.h"
+#include "shell/shell.h"
 #include "kernel/platform.h"
 #include "kernel/time.h"
 

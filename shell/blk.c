@@ -7,7 +7,7 @@
 #include "drivers/virtio/virtio.h"
 #include "drivers/virtio/virtio_blk.h"
 #include "kernel/page_alloc.h"
-#include "kernel/shell.h"
+#include "shell/shell.h"
 #include "kernel/time.h"
 #include "lib/crc32.h"
 

@@ -6,7 +6,7 @@
 #include "kernel/heap.h"
 #include "kernel/page_alloc.h"
 #include "kernel/power.h"
-#include "kernel/shell.h"
+#include "shell/shell.h"
 #include "kernel/time.h"
 
 #include <stdio.h>

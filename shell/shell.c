@@ -2,7 +2,7 @@
  * A small line-oriented shell on the serial console. It sleeps in hlt between keystrokes (the
  * UART raises an interrupt on input), so an idle Vireo costs the host almost nothing.
  */
-#include "kernel/shell.h"
+#include "shell/shell.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
 #include "kernel/idle.h"

@@ -6,10 +6,10 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "kernel/idle.h"
-#include "kernel/ktest.h"
-#include "kernel/shell.h"
+#include "selftest/ktest.h"
+#include "shell/shell.h"
 #include "kernel/time.h"
-#include "lib/lwip_port/net_port.h"
+#include "net/lwip/net_port.h"
 
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"

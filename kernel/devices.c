@@ -1,0 +1,100 @@
+/*
+ * Device bring-up: the virtio options from the command line, driver registration, PCI
+ * enumeration, every registered driver's probe, and what needs a device once they are up
+ * (rand() seeded from virtio-rng, the network stack's services).
+ *
+ *   virtio.mode=irq|poll|hybrid     every device (default irq)
+ *   virtio.<type>.mode=...          one device type: rng, blk, net
+ *   virtio.transport=legacy         transitional devices use the legacy interface
+ *   virtio.indirect=0               do not negotiate VIRTIO_RING_F_INDIRECT_DESC
+ *   virtio.event_idx=0              do not negotiate VIRTIO_RING_F_EVENT_IDX
+ *   virtio.msix=0                   INTx even when MSI-X is available
+ */
+#include "drivers/virtio/virtio.h"
+#include "drivers/virtio/virtio_blk.h"
+#include "drivers/virtio/virtio_net.h"
+#include "drivers/virtio/virtio_rng.h"
+#include "kernel/cmdline.h"
+#include "kernel/idle.h"
+#include "kernel/kernel.h"
+#include "port/pci.h"
+#include "drivers/pci/pci.h"
+#include "net/services.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_mode(const char *key, enum virtio_mode *m)
+{
+	const char *v = cmdline_get(key);
+	if (!v)
+		return 0;
+	if (strcmp(v, "irq") == 0)
+		*m = VIRTIO_MODE_IRQ;
+	else if (strcmp(v, "poll") == 0)
+		*m = VIRTIO_MODE_POLL;
+	else if (strcmp(v, "hybrid") == 0)
+		*m = VIRTIO_MODE_HYBRID;
+	else {
+		printf("virtio: %s=%s is not irq, poll or hybrid; using irq\n", key, v);
+		*m = VIRTIO_MODE_IRQ;
+	}
+	return 1;
+}
+
+static void poll_config(void *ctx)
+{
+	(void)ctx;
+	virtio_poll_config();
+}
+
+static void virtio_options_init(void)
+{
+	struct virtio_options *o = &virtio_options;
+	parse_mode("virtio.mode", &o->mode);
+	static const struct {
+		const char *key;
+		int type;
+	} per_type[] = {{"virtio.rng.mode", VIRTIO_ID_RNG},
+			{"virtio.blk.mode", VIRTIO_ID_BLOCK},
+			{"virtio.net.mode", VIRTIO_ID_NET}};
+	for (unsigned i = 0; i < sizeof(per_type) / sizeof(per_type[0]); i++)
+		o->mode_set_by_type[per_type[i].type] =
+			parse_mode(per_type[i].key, &o->mode_by_type[per_type[i].type]);
+	const char *t = cmdline_get("virtio.transport");
+	o->force_legacy = t && strcmp(t, "legacy") == 0;
+	if (t && !o->force_legacy && strcmp(t, "modern") != 0)
+		printf("virtio: virtio.transport=%s is not modern or legacy; using modern\n", t);
+	o->no_indirect = cmdline_get_int("virtio.indirect", 1) == 0;
+	o->no_event_idx = cmdline_get_int("virtio.event_idx", 1) == 0;
+	o->no_msix = cmdline_get_int("virtio.msix", 1) == 0;
+
+	idle_hook_add(poll_config, NULL); /* poll-mode devices' config changes */
+	virtio_pci_register();
+	virtio_rng_register();
+	virtio_blk_register();
+	virtio_net_register();
+}
+
+/* After probing: seed newlib's rand()/random() from the entropy device when there is one. */
+static void seed_rand(void)
+{
+	unsigned seed;
+	if (virtio_rng_read(&seed, sizeof(seed)) == (long)sizeof(seed)) {
+		srand(seed);
+		srandom(seed);
+		printf("virtio: rand() seeded from rng0\n");
+	}
+}
+
+void drivers_init(void)
+{
+	virtio_options_init(); /* and registers the virtio-pci driver and the device drivers */
+	if (kernel_pci_init() == 0)
+		pci_probe_all();
+	seed_rand();
+	net_services_start();
+}
