@@ -10,16 +10,17 @@
  *   virtio.event_idx=0              do not negotiate VIRTIO_RING_F_EVENT_IDX
  *   virtio.msix=0                   INTx even when MSI-X is available
  */
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_blk.h"
-#include "drivers/virtio/virtio_net.h"
-#include "drivers/virtio/virtio_rng.h"
+#include "drivers/pci/pci.h"
+#include "drivers/virtio/blk/virtio_blk.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/net/virtio_net.h"
+#include "drivers/virtio/pci/virtio_pci.h"
+#include "drivers/virtio/rng/virtio_rng.h"
 #include "kernel/cmdline.h"
 #include "kernel/idle.h"
 #include "kernel/kernel.h"
-#include "port/pci.h"
-#include "drivers/pci/pci.h"
 #include "net/services.h"
+#include "port/pci.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -65,12 +66,12 @@ static void virtio_options_init(void)
 		o->mode_set_by_type[per_type[i].type] =
 			parse_mode(per_type[i].key, &o->mode_by_type[per_type[i].type]);
 	const char *t = cmdline_get("virtio.transport");
-	o->force_legacy = t && strcmp(t, "legacy") == 0;
-	if (t && !o->force_legacy && strcmp(t, "modern") != 0)
+	virtio_pci_options.force_legacy = t && strcmp(t, "legacy") == 0;
+	if (t && !virtio_pci_options.force_legacy && strcmp(t, "modern") != 0)
 		printf("virtio: virtio.transport=%s is not modern or legacy; using modern\n", t);
 	o->no_indirect = cmdline_get_int("virtio.indirect", 1) == 0;
 	o->no_event_idx = cmdline_get_int("virtio.event_idx", 1) == 0;
-	o->no_msix = cmdline_get_int("virtio.msix", 1) == 0;
+	virtio_pci_options.no_msix = cmdline_get_int("virtio.msix", 1) == 0;
 
 	idle_hook_add(poll_config, NULL); /* poll-mode devices' config changes */
 	virtio_pci_register();

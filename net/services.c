@@ -10,7 +10,7 @@
  *   iperf2 on 5001: lwIP's lwiperf (TCP, as `iperf -c HOST -p 5001`)
  */
 #include "net/services.h"
-#include "drivers/virtio/virtio.h"
+#include "drivers/virtio/core/virtio.h"
 #include "kernel/time.h"
 #include "net/lwip/net_port.h"
 
@@ -264,8 +264,8 @@ static void page_virtio(char *b, size_t len, size_t *u)
 			    "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s</td><td>%u</td>"
 			    "<td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td>"
 			    "<td>%llu</td></tr>\n",
-			    vd->name, vd->ops ? vd->ops->name : "-", virtio_mode_name(vd->mode),
-			    virtio_irq_kind_name(vd->irq_kind), vq->name ? vq->name : "?",
+			    vd->name, virtio_transport_name(vd), virtio_mode_name(vd->mode),
+			    virtio_irq_name(vd), vq->name ? vq->name : "?",
 			    vq->broken ? " (BROKEN)" : "", virtqueue_size(vq),
 			    (unsigned long long)st->added, (unsigned long long)st->kicks,
 			    (unsigned long long)st->kicks_suppressed,

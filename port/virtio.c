@@ -1,11 +1,12 @@
 /*
- * The kernel's side of drivers/virtio/virtio_platform.h: DMA memory is whole pages from the
- * page allocator (page-aligned, zeroed, physically contiguous: what rings need), and with the
- * identity map a virtual address is the physical address a device must be given. Interrupts
- * come from the per-vector table, waiting is the main loop's idle_wait, and registers are
- * reached with the arch accessors.
+ * The kernel's side of the virtio stack's two port headers, drivers/virtio/ring/ring_port.h and
+ * drivers/virtio/core/core_port.h: DMA memory is whole pages from the page allocator
+ * (page-aligned, zeroed, physically contiguous: what rings need), and with the identity map a
+ * virtual address is the physical address a device must be given. Interrupts come from the
+ * per-vector table, waiting is the main loop's idle_wait, and registers are reached with the
+ * arch accessors.
  */
-#include "drivers/virtio/virtio_platform.h"
+#include "drivers/virtio/core/core_port.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/io.h"
@@ -94,12 +95,12 @@ void virtio_unlock(unsigned long flags)
 	cpu_irq_restore(flags);
 }
 
-static uint32_t hw_mmio_read(const volatile void *a, int w)
+uint32_t virtio_reg_read(const volatile void *a, int w)
 {
 	return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
 }
 
-static void hw_mmio_write(volatile void *a, int w, uint32_t v)
+void virtio_reg_write(volatile void *a, int w, uint32_t v)
 {
 	if (w == 1)
 		mmio_write8(a, (uint8_t)v);
@@ -109,12 +110,12 @@ static void hw_mmio_write(volatile void *a, int w, uint32_t v)
 		mmio_write32(a, v);
 }
 
-static uint32_t hw_pio_read(uint16_t port, int w)
+uint32_t virtio_pio_read(uint16_t port, int w)
 {
 	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
 }
 
-static void hw_pio_write(uint16_t port, int w, uint32_t v)
+void virtio_pio_write(uint16_t port, int w, uint32_t v)
 {
 	if (w == 1)
 		outb(port, (uint8_t)v);
@@ -123,6 +124,3 @@ static void hw_pio_write(uint16_t port, int w, uint32_t v)
 	else
 		outl(port, v);
 }
-
-static const struct virtio_io_ops hw_io = {hw_mmio_read, hw_mmio_write, hw_pio_read, hw_pio_write};
-const struct virtio_io_ops *virtio_io = &hw_io;

@@ -3,8 +3,8 @@
  * serial (GET_ID) is "vireo-selftest", so `selftest` never scribbles on a user's disk:
  *   -drive if=none,id=t,file=scratch.img,format=raw -device virtio-blk-pci,drive=t,serial=vireo-selftest
  */
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_blk.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/blk/virtio_blk.h"
 #include "selftest/ktest.h"
 #include "kernel/page_alloc.h"
 

@@ -23,8 +23,8 @@
  * splitmix64(seed ^ sector * K1 ^ (generation + 1) * K2) words.
  */
 #include "arch/x86_64/cpu.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_blk.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/blk/virtio_blk.h"
 #include "kernel/page_alloc.h"
 #include "shell/shell.h"
 #include "kernel/time.h"

@@ -4,8 +4,8 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "drivers/pci/pci.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_blk.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/blk/virtio_blk.h"
 #include "kernel/page_alloc.h"
 #include "shell/shell.h"
 #include "kernel/time.h"
@@ -90,14 +90,15 @@ static int blk_list(void)
 		struct vblk *d = vblk_at(i);
 		const struct vblk_info *in = vblk_info(d);
 		struct virtio_device *vd = vblk_virtio(d);
-		char feats[256];
+		char feats[256], where[48];
 		virtio_feature_string(vd, vd->features, feats, sizeof(feats));
-		printf("%s %02x:%02x.%x %llu sectors (%llu MiB) %s id \"%s\" block %u seg_max %u "
+		virtio_location(vd, false, where, sizeof(where));
+		printf("%s %s %llu sectors (%llu MiB) %s id \"%s\" block %u seg_max %u "
 		       "size_max %u transport %s mode %s\n  features: %s\n",
-		       in->name, vd->pci->bus, vd->pci->dev, vd->pci->fn,
-		       (unsigned long long)in->capacity, (unsigned long long)(in->capacity >> 11),
-		       in->read_only ? "RO" : "RW", in->id, in->blk_size, in->seg_max,
-		       in->size_max, vd->ops->name, virtio_mode_name(vd->mode), feats);
+		       in->name, where, (unsigned long long)in->capacity,
+		       (unsigned long long)(in->capacity >> 11), in->read_only ? "RO" : "RW", in->id,
+		       in->blk_size, in->seg_max, in->size_max, virtio_transport_name(vd),
+		       virtio_mode_name(vd->mode), feats);
 	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* `virtio` and `rng`: the virtio devices as the core sees them, and bytes from virtio-rng. */
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_rng.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/rng/virtio_rng.h"
 #include "shell/shell.h"
 
 #include <errno.h>

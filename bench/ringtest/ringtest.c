@@ -1,6 +1,6 @@
 /*
  * Ring benchmark in the spirit of Linux's tools/virtio/ringtest (our own code): the real vring
- * core (drivers/virtio/virtqueue.c) as the driver in one thread, a device in another thread,
+ * core (drivers/virtio/ring/virtqueue.c) as the driver in one thread, a device in another thread,
  * one shared ring of 256 entries.
  *
  *   mode=poll    neither side sleeps: the device spins on avail->idx and asks for no kicks,
@@ -33,9 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "drivers/virtio/virtio_platform.h"
-#include "drivers/virtio/virtio_ring.h"
-#include "drivers/virtio/virtqueue.h"
+#include "drivers/virtio/ring/ring_port.h"
+#include "drivers/virtio/ring/virtio_ring.h"
+#include "drivers/virtio/ring/virtqueue.h"
 
 #define RING_SIZE 256
 #define BUF_LEN   64

@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/virtio/virtio_platform.h"
-#include "drivers/virtio/virtio_ring.h"
-#include "drivers/virtio/virtqueue.h"
-#include "tests/host/virtio_platform_host.h"
+#include "drivers/virtio/ring/ring_port.h"
+#include "drivers/virtio/ring/virtio_ring.h"
+#include "drivers/virtio/ring/virtqueue.h"
+#include "tests/host/ring_port_host.h"
 
 #define MAX_REQ 256
 #define MAX_SEG 6

@@ -1,5 +1,5 @@
 /*
- * Host unit tests of the virtio-net driver (drivers/virtio/virtio_net.c): its header and buffer
+ * Host unit tests of the virtio-net driver (drivers/virtio/net/virtio_net.c): its header and buffer
  * handling, link state, MAC, control queue and interrupt/poll discipline, end to end over the
  * PCI fake and the virtio-pci transports, against a virtio-net device (virtio_fake_net.c) on
  * top of the register-level virtio-pci model (virtio_fake_dev.c).
@@ -28,9 +28,9 @@
 
 #include "tests/host/cmocka_isolate.h"
 #include "drivers/pci/pci.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_net.h"
-#include "drivers/virtio/virtio_pci.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/net/virtio_net.h"
+#include "drivers/virtio/pci/virtio_pci.h"
 #include "net/netdev.h"
 #include "tests/host/pci_fake.h"
 #include "tests/host/virtio_fake_dev.h"
@@ -905,10 +905,10 @@ ISOLATED(test_link_up_without_status_feature)
 static void link_change_irq(bool msix)
 {
 	if (!msix)
-		virtio_options.no_msix = true;
+		virtio_pci_options.no_msix = true;
 	model(VFD_MODERN, F_V1 | RING_F | F_MAC | F_STATUS, 0);
 	boot();
-	assert_int_equal(the_vd()->irq_kind, msix ? VIRTIO_IRQ_MSIX : VIRTIO_IRQ_INTX);
+	assert_int_equal(the_vd()->irq_kind, msix ? VIRTIO_IRQ_PER_QUEUE : VIRTIO_IRQ_LINE);
 	assert_false(st.nd->link_up);
 	assert_int_equal(st.nlink, 0);
 	vfn_set_status(&net, VFN_S_LINK_UP);
@@ -1160,7 +1160,7 @@ static void test_irq_mode_disable_wake_reenable(void **state)
 	(void)state;
 	model(VFD_MODERN, F_V1 | F_INDIRECT | F_MAC | F_STATUS, VFN_S_LINK_UP);
 	boot();
-	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_PER_QUEUE);
 	struct vfd_ring r;
 	assert_true(vfd_ring(&dev, VFN_RXQ, &r));
 	uint16_t *flags = (uint16_t *)r.avail;

@@ -25,9 +25,10 @@
 
 #include "tests/host/cmocka_isolate.h"
 #include "drivers/pci/pci.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_pci.h"
-#include "drivers/virtio/virtio_rng.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/pci/virtio_pci.h"
+#include "drivers/virtio/pci/virtio_pci_priv.h"
+#include "drivers/virtio/rng/virtio_rng.h"
 #include "tests/host/pci_fake.h"
 #include "tests/host/virtio_fake_dev.h"
 
@@ -308,7 +309,7 @@ static void test_legacy_init_sequence(void **state)
 	if (strcmp(dev.trace, expect) != 0)
 		fail_msg("init sequence differs:\n got: %s\nwant: %s", dev.trace, expect);
 	struct virtio_device *vd = the_vd();
-	assert_string_equal(vd->ops->name, "legacy");
+	assert_string_equal(virtio_transport_name(vd), "legacy");
 	assert_int_equal(vd->features, F_INDIRECT | F_EVENT_IDX);
 	assert_int_equal((uint64_t)dev.q[0].pfn << 12, virtqueue_legacy_pfn(vd->vqs[0].vq) << 12);
 	rng_read_ok(100);
@@ -468,7 +469,7 @@ static void test_malformed_caps_ignored(void **state)
 			      cases[i].cap.offset, cases[i].cap.length, cases[i].cap.mult);
 		boot();
 		struct virtio_device *vd = the_vd();
-		if (vd->failed || !vd->ops || strcmp(vd->ops->name, "modern") != 0)
+		if (vd->failed || !vd->ops || strcmp(virtio_transport_name(vd), "modern") != 0)
 			fail_msg("case %u: device not usable: %s", i, vd->error);
 		if (cases[i].msg && !vfd_log_has(cases[i].msg))
 			fail_msg("case %u: no \"%s\" in the log:\n%s", i, cases[i].msg, vfd_log());
@@ -547,7 +548,7 @@ static void test_missing_common_transitional_uses_legacy(void **state)
 	boot();
 	struct virtio_device *vd = the_vd();
 	assert_false(vd->failed);
-	assert_string_equal(vd->ops->name, "legacy");
+	assert_string_equal(virtio_transport_name(vd), "legacy");
 	assert_int_equal(vd->error[0], 0);
 	assert_contains(dev.trace, "L.status=0");
 	assert_not_contains(dev.trace, "dfsel");
@@ -569,7 +570,7 @@ static void test_short_common_cap_transitional_uses_legacy(void **state)
 	pci_probe_all();
 	struct virtio_device *vd = the_vd();
 	assert_true(vfd_log_has("capability at 0x4c: cap_len 8 too short, ignored"));
-	assert_string_equal(vd->ops->name, "legacy");
+	assert_string_equal(virtio_transport_name(vd), "legacy");
 	vt_roundtrip(0);
 	assert_clean();
 }
@@ -582,7 +583,7 @@ static void test_missing_common_modern_only_is_an_error(void **state)
 	dev.omit_caps = 1u << 1;
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_null(vd->ops);
+	assert_string_equal(virtio_transport_name(vd), "none");
 	assert_string_equal(vd->error, "no usable transport: modern transport needs common, notify "
 				       "and ISR capabilities (have notify isr)");
 	assert_int_equal(dev.accesses, 0);
@@ -599,7 +600,7 @@ ISOLATED(test_missing_common_modern_only_is_an_error)
 static void test_force_legacy(void **state)
 {
 	(void)state;
-	virtio_options.force_legacy = true;
+	virtio_pci_options.force_legacy = true;
 	model(VFD_TRANSITIONAL, ID_RNG);
 	boot();
 	assert_string_equal(the_vd()->ops->name, "legacy");
@@ -621,7 +622,7 @@ static void test_transitional_defaults_to_modern(void **state)
 	model(VFD_TRANSITIONAL, ID_RNG);
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_string_equal(vd->ops->name, "modern");
+	assert_string_equal(virtio_transport_name(vd), "modern");
 	assert_true(vd->features & F_VERSION_1);
 	assert_not_contains(dev.trace, "L.");
 	rng_read_ok(32);
@@ -722,21 +723,21 @@ static void test_msix_per_queue(void **state)
 	dev.msix_entries = 4;
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_PER_QUEUE);
 	assert_int_equal(dev.config_vector, 0);
 	for (unsigned q = 0; q < 3; q++) {
 		assert_int_equal(dev.q[q].vector, q + 1);
-		assert_entry_routes(q + 1, vd->vqs[q].cpu_vector);
+		assert_entry_routes(q + 1, to_vpci(vd)->q[q].cpu_vector);
 	}
-	assert_entry_routes(0, vd->config_cpu_vector);
+	assert_entry_routes(0, to_vpci(vd)->config_cpu_vector);
 	assert_true(vfd_msix_enabled(&dev));
 	assert_true(vfd_intx_disabled(&dev));
 	assert_int_equal(vfd_irq_allocs, 4);
 	/* Each queue's completion arrives on its own vector. */
 	for (unsigned q = 0; q < 3; q++) {
-		unsigned before = vfd_irqs[vd->vqs[q].cpu_vector].fired;
+		unsigned before = vfd_irqs[to_vpci(vd)->q[q].cpu_vector].fired;
 		vt_roundtrip(q);
-		assert_int_equal(vfd_irqs[vd->vqs[q].cpu_vector].fired, before + 1);
+		assert_int_equal(vfd_irqs[to_vpci(vd)->q[q].cpu_vector].fired, before + 1);
 		assert_int_equal(vd->vqs[q].vq->stats.interrupts, 1);
 	}
 	/* A config change on entry 0 reaches the driver. */
@@ -760,13 +761,13 @@ static void test_msix_shared(void **state)
 	dev.msix_entries = 2;
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_SHARED);
 	assert_int_equal(dev.config_vector, 0);
 	for (unsigned q = 0; q < 3; q++) {
 		assert_int_equal(dev.q[q].vector, 1);
-		assert_int_equal(vd->vqs[q].cpu_vector, vd->vqs[0].cpu_vector);
+		assert_int_equal(to_vpci(vd)->q[q].cpu_vector, to_vpci(vd)->q[0].cpu_vector);
 	}
-	assert_true(vd->vqs[0].cpu_vector != vd->config_cpu_vector);
+	assert_true(to_vpci(vd)->q[0].cpu_vector != to_vpci(vd)->config_cpu_vector);
 	assert_int_equal(vfd_irq_allocs, 2);
 	for (unsigned q = 0; q < 3; q++)
 		vt_roundtrip(q);
@@ -778,7 +779,7 @@ static void test_msix_shared(void **state)
 	dev.msix_entries = 1;
 	boot();
 	vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_SHARED);
 	assert_int_equal(dev.config_vector, 0);
 	for (unsigned q = 0; q < 3; q++)
 		assert_int_equal(dev.q[q].vector, 0);
@@ -803,7 +804,7 @@ static void test_msix_rng_one_entry(void **state)
 	model(VFD_MODERN, ID_RNG);
 	dev.msix_entries = 1;
 	boot();
-	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_SHARED);
 	assert_int_equal(dev.config_vector, 0);
 	assert_int_equal(dev.q[0].vector, 0);
 	rng_read_ok(64);
@@ -818,7 +819,7 @@ static void test_msix_rng_two_entries(void **state)
 	model(VFD_MODERN, ID_RNG);
 	dev.msix_entries = 2;
 	boot();
-	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_PER_QUEUE);
 	assert_int_equal(dev.config_vector, 0);
 	assert_int_equal(dev.q[0].vector, 1);
 	rng_read_ok(64);
@@ -837,7 +838,7 @@ static void test_msix_refusal_falls_back_to_shared(void **state)
 	dev.refuse_vectors = 1u << 2;
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX_SHARED);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_SHARED);
 	assert_true(vfd_log_has("device refused MSI-X layout 0"));
 	for (unsigned q = 0; q < 3; q++)
 		assert_int_equal(dev.q[q].vector, 1);
@@ -855,7 +856,7 @@ static void test_msix_refusal_falls_back_to_intx(void **state)
 	dev.refuse_all_vectors = true;
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_INTX);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_LINE);
 	assert_false(vfd_msix_enabled(&dev));
 	assert_false(vfd_intx_disabled(&dev));
 	assert_int_equal(dev.config_vector, VFD_NO_VECTOR);
@@ -884,7 +885,7 @@ static void test_irq_alloc_failure(void **state)
 	boot();
 	struct virtio_device *vd = the_vd();
 	assert_false(vd->failed);
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_INTX);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_LINE);
 	assert_true(vfd_log_has("no CPU vector for MSI-X"));
 	assert_false(vfd_msix_enabled(&dev));
 	assert_false(vfd_intx_disabled(&dev));
@@ -893,7 +894,7 @@ static void test_irq_alloc_failure(void **state)
 	assert_int_equal(dev.config_vector, VFD_NO_VECTOR);
 	for (unsigned q = 0; q < 3; q++) {
 		assert_int_equal(dev.q[q].vector, VFD_NO_VECTOR);
-		assert_int_equal(vd->vqs[q].cpu_vector, -1);
+		assert_int_equal(to_vpci(vd)->q[q].cpu_vector, -1);
 	}
 	for (unsigned q = 0; q < 3; q++)
 		vt_roundtrip(q);
@@ -941,7 +942,7 @@ static void test_poll_mode_by_type(void **state)
 	model(VFD_MODERN, VT_TYPE);
 	boot();
 	assert_int_equal(the_vd()->mode, VIRTIO_MODE_IRQ);
-	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_PER_QUEUE);
 	assert_clean();
 }
 ISOLATED(test_poll_mode_by_type)
@@ -954,7 +955,7 @@ static void test_hybrid_mode(void **state)
 	dev.features &= ~F_EVENT_IDX;
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_MSIX);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_PER_QUEUE);
 	rng_read_ok(64);
 	assert_contains(describe(), "mode hybrid, irq msix");
 	assert_clean();
@@ -965,11 +966,11 @@ ISOLATED(test_hybrid_mode)
 static void test_no_msix_option_uses_intx(void **state)
 {
 	(void)state;
-	virtio_options.no_msix = true;
+	virtio_pci_options.no_msix = true;
 	model(VFD_MODERN, ID_RNG);
 	boot();
 	struct virtio_device *vd = the_vd();
-	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_INTX);
+	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_LINE);
 	assert_false(vfd_msix_enabled(&dev));
 	assert_not_contains(dev.trace, "cfgvec=");
 	rng_read_ok(64);
@@ -1007,7 +1008,7 @@ ISOLATED(test_no_interrupt_source)
 static void test_intx_handler_reads_isr(void **state)
 {
 	(void)state;
-	virtio_options.no_msix = true;
+	virtio_pci_options.no_msix = true;
 	model(VFD_MODERN, VT_TYPE);
 	boot();
 	struct virtio_device *vd = the_vd();
@@ -1018,8 +1019,8 @@ static void test_intx_handler_reads_isr(void **state)
 
 	dev.isr = 0;
 	assert_false(h(arg));
-	assert_int_equal(vd->intx_spurious, 1);
-	assert_int_equal(vd->intx_interrupts, 0);
+	assert_int_equal(to_vpci(vd)->intx_spurious, 1);
+	assert_int_equal(to_vpci(vd)->intx_interrupts, 0);
 	assert_int_equal(dev.isr_reads, 1);
 	assert_int_equal(vd->vqs[0].vq->stats.interrupts, 0);
 
@@ -1035,7 +1036,7 @@ static void test_intx_handler_reads_isr(void **state)
 	assert_int_equal(dev.isr, 0);
 	assert_int_equal(vd->vqs[0].vq->stats.interrupts, 1);
 	assert_int_equal(vt.config_changed, 1);
-	assert_int_equal(vd->intx_interrupts, 2);
+	assert_int_equal(to_vpci(vd)->intx_interrupts, 2);
 
 	vt_roundtrip(0);
 	assert_contains(describe(), "intx: line 11, 3 interrupts, 1 not ours");
@@ -1056,12 +1057,12 @@ static void test_legacy_config_offset(void **state)
 		model(VFD_LEGACY, VT_TYPE);
 		memcpy(dev.devcfg, cfg, sizeof(cfg));
 		dev.devcfg_len = 8;
-		virtio_options.no_msix = variant == 1;
+		virtio_pci_options.no_msix = variant == 1;
 		dev.refuse_all_vectors = variant == 2;
 		boot();
 		struct virtio_device *vd = the_vd();
 		assert_false(vd->failed);
-		assert_int_equal(vd->irq_kind, variant == 0 ? VIRTIO_IRQ_MSIX : VIRTIO_IRQ_INTX);
+		assert_int_equal(vd->irq_kind, variant == 0 ? VIRTIO_IRQ_PER_QUEUE : VIRTIO_IRQ_LINE);
 		assert_int_equal(vfd_legacy_cfg_off(&dev), variant == 0 ? 24 : 20);
 		memset(got, 0, sizeof(got));
 		vfd_trace_clear(&dev);

@@ -1,5 +1,5 @@
 /*
- * Host tests of the vring core (drivers/virtio/virtqueue.c) against an independent device model
+ * Host tests of the vring core (drivers/virtio/ring/virtqueue.c) against an independent device model
  * (tests/host/vring_device_model.c) that reads the ring memory by the spec's layout.
  */
 #include <errno.h>
@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "drivers/virtio/virtqueue.h"
-#include "tests/host/virtio_platform_host.h"
+#include "drivers/virtio/ring/virtqueue.h"
+#include "tests/host/ring_port_host.h"
 #include "tests/host/vring_device_model.h"
 
 /* ---- fixture ------------------------------------------------------------------------------ */

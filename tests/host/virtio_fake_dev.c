@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "drivers/pci/pci_regs.h"
-#include "drivers/virtio/virtio_platform.h"
+#include "drivers/virtio/core/core_port.h"
 #include "tests/host/virtio_fake_dev.h"
 
 /* Spec constants, written out here rather than taken from the code under test. */
@@ -23,7 +23,7 @@
 #define D_WRITE 2
 #define D_INDIRECT 4
 
-static struct vfd *cur; /* the model behind virtio_io */
+static struct vfd *cur; /* the model behind the register functions */
 static char log_buf[65536];
 static size_t log_len;
 
@@ -1063,12 +1063,29 @@ static void io_pio_write(uint16_t port, int width, uint32_t v)
 	}
 }
 
-static const struct virtio_io_ops model_io = {io_mmio_read, io_mmio_write, io_pio_read,
-					      io_pio_write};
-const struct virtio_io_ops *virtio_io = &model_io;
+/* The register functions of drivers/virtio/core/core_port.h: every access reaches the model. */
+uint32_t virtio_reg_read(const volatile void *addr, int width)
+{
+	return io_mmio_read(addr, width);
+}
+
+void virtio_reg_write(volatile void *addr, int width, uint32_t val)
+{
+	io_mmio_write(addr, width, val);
+}
+
+uint32_t virtio_pio_read(uint16_t port, int width)
+{
+	return io_pio_read(port, width);
+}
+
+void virtio_pio_write(uint16_t port, int width, uint32_t val)
+{
+	io_pio_write(port, width, val);
+}
 
 /* ---------------------------------------------------------------------------------------- */
-/* Platform hooks (drivers/virtio/virtio_platform.h)                                         */
+/* The rest of the ports (drivers/virtio/ring/ring_port.h, drivers/virtio/core/core_port.h)   */
 
 struct vfd_irq vfd_irqs[256];
 unsigned vfd_irq_allocs, vfd_irq_frees, vfd_idle_calls, vfd_wake_calls;

@@ -28,7 +28,7 @@
  * virtio_irq_alloc, or INTx (ISR bit 0, then every handler attached to the line). Interrupts
  * are delivered when the driver idles (virtio_idle), as a CPU would take them.
  *
- * This file also provides the platform hooks of drivers/virtio/virtio_platform.h for the tests
+ * This file also provides the platform hooks of drivers/virtio/ring/ring_port.h for the tests
  * (DMA memory = heap memory, virt == phys; a fake clock; an interrupt vector table).
  */
 #ifndef VIREO_TESTS_VIRTIO_FAKE_DEV_H

@@ -1,6 +1,6 @@
 /*
  * A virtio-net device (VIRTIO 1.2, 5.1) on top of the register-level virtio-pci model of
- * virtio_fake_dev.c, playing QEMU's virtio-net for the host tests of drivers/virtio/virtio_net.c.
+ * virtio_fake_dev.c, playing QEMU's virtio-net for the host tests of drivers/virtio/net/virtio_net.c.
  *
  * It hooks the model's queue processing (vfd.queue_hook) and reads the split rings from guest
  * memory by the spec's layout, never through the driver's structures:

@@ -3,6 +3,9 @@
 HOST_TESTS += virtio_pci
 virtio_pci_SRCS := tests/host/cmocka_isolate.c tests/host/test_virtio_pci.c tests/host/virtio_fake_dev.c \
 	tests/host/pci_fake.c drivers/pci/pci_enum.c drivers/pci/pci_msi.c \
-	drivers/pci/pci_driver.c drivers/pci/pci_lspci.c drivers/virtio/virtio.c \
-	drivers/virtio/virtio_pci.c drivers/virtio/virtio_pci_modern.c \
-	drivers/virtio/virtio_pci_legacy.c drivers/virtio/virtio_rng.c drivers/virtio/virtqueue.c
+	drivers/pci/pci_driver.c drivers/pci/pci_lspci.c drivers/virtio/core/virtio.c \
+	drivers/virtio/core/virtio_wait.c \
+	drivers/virtio/core/virtio_describe.c drivers/virtio/pci/virtio_pci.c \
+	drivers/virtio/pci/virtio_pci_irq.c drivers/virtio/pci/virtio_pci_modern.c \
+	drivers/virtio/pci/virtio_pci_legacy.c drivers/virtio/ring/virtqueue.c \
+	drivers/virtio/rng/virtio_rng.c

@@ -42,7 +42,7 @@ from rawframes import RawPeer
 GUEST_IP = "10.0.2.15"
 GATEWAY = "10.0.2.2"
 ETH1_IP = "192.168.77.2"
-RX_BUF = 2048  # the driver's receive buffer (drivers/virtio/virtio_net.c RX_BUF_SIZE)
+RX_BUF = 2048  # the driver's receive buffer (drivers/virtio/net/virtio_net.c RX_BUF_SIZE)
 
 # Every boot gets vireo.tcg_args(): on QEMU 7.2 -smp 1,maxcpus=2 (its TCG drops the guest's
 # barriers with one vCPU, which lost TX kicks under iperf on a loaded host).

@@ -16,7 +16,8 @@
 /* Reserved (device-independent) feature bits (6). */
 #define VIRTIO_F_NOTIFY_ON_EMPTY    24 /* legacy only */
 #define VIRTIO_F_ANY_LAYOUT         27 /* legacy only */
-/* VIRTIO_RING_F_INDIRECT_DESC 28 and VIRTIO_RING_F_EVENT_IDX 29 are in virtio_ring.h */
+/* VIRTIO_RING_F_INDIRECT_DESC 28 and VIRTIO_RING_F_EVENT_IDX 29 are in ring/virtio_ring.h */
+#define VIRTIO_F_BAD_FEATURE        30 /* legacy devices offer it; a driver must never accept it */
 #define VIRTIO_F_VERSION_1          32
 #define VIRTIO_F_ACCESS_PLATFORM    33
 #define VIRTIO_F_RING_PACKED        34
@@ -24,6 +25,8 @@
 #define VIRTIO_F_ORDER_PLATFORM     36
 #define VIRTIO_F_SR_IOV             37
 #define VIRTIO_F_NOTIFICATION_DATA  38
+#define VIRTIO_F_NOTIF_CONFIG_DATA  39
+#define VIRTIO_F_RING_RESET         40
 
 /* Device types (5). */
 #define VIRTIO_ID_NET     1

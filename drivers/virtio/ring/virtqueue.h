@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio_ring.h"
+#include "drivers/virtio/ring/virtio_ring.h"
 
 struct virtqueue;
 

@@ -1,5 +1,5 @@
 /*
- * Host implementation of drivers/virtio/virtio_platform.h for unit tests, the fuzzer and the
+ * Host implementation of drivers/virtio/ring/ring_port.h for unit tests, the fuzzer and the
  * ring benchmark: "DMA" memory is page-aligned heap memory and virtual == physical, so a device
  * model handed a physical address from the queue can simply dereference it.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/virtio/virtio_platform.h"
-#include "tests/host/virtio_platform_host.h"
+#include "drivers/virtio/ring/ring_port.h"
+#include "tests/host/ring_port_host.h"
 
 static long dma_outstanding;
 static int dma_fail_at;

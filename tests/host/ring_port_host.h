@@ -1,6 +1,6 @@
-/* Test/bench-only hooks of the host implementation of drivers/virtio/virtio_platform.h. */
-#ifndef VIREO_TESTS_VIRTIO_PLATFORM_HOST_H
-#define VIREO_TESTS_VIRTIO_PLATFORM_HOST_H
+/* Test/bench-only hooks of the host implementation of drivers/virtio/ring/ring_port.h. */
+#ifndef VIREO_TESTS_RING_PORT_HOST_H
+#define VIREO_TESTS_RING_PORT_HOST_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,9 +8,9 @@
  * value the device never writes, so a device that completes a request without writing its
  * status is caught instead of looking like success.
  */
-#include "drivers/virtio/virtio_blk.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_platform.h"
+#include "drivers/virtio/blk/virtio_blk.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/core/core_port.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,8 +18,6 @@
 
 #define MAX_DISKS 8
 #define STATUS_UNSET 0xff
-#define PAGE 4096u
-#define SYNC_TIMEOUT_NS 30000000000ull /* 30 s: TCG is slow, a hung device is not */
 
 struct vblk {
 	struct virtio_device *vd;
@@ -131,7 +129,7 @@ static int build_segments(const struct vblk *d, struct vq_sg *sg, uint8_t *buf, 
 {
 	int n = 0;
 	while (len) {
-		uint32_t in_page = PAGE - (uint32_t)((uintptr_t)buf % PAGE);
+		uint32_t in_page = VIRTIO_PAGE_SIZE - (uint32_t)((uintptr_t)buf % VIRTIO_PAGE_SIZE);
 		uint32_t take = len < in_page ? len : in_page;
 		if (d->info.size_max && take > d->info.size_max)
 			take = d->info.size_max;
@@ -268,7 +266,7 @@ static int sync_one(struct vblk *d, struct blk_req *r)
 	}
 	if (err)
 		return err;
-	if ((err = vblk_wait(d, sync_cond, (void *)&done, SYNC_TIMEOUT_NS)))
+	if ((err = vblk_wait(d, sync_cond, (void *)&done, VIRTIO_TIMEOUT_NS)))
 		return err;
 	return r->result;
 }
@@ -277,7 +275,9 @@ int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t le
 {
 	/* Largest piece one request can carry: max_segs pages (minus one for a misaligned start). */
 	uint32_t segs = d->max_segs;
-	uint32_t seg_bytes = d->info.size_max && d->info.size_max < PAGE ? d->info.size_max : PAGE;
+	uint32_t seg_bytes = d->info.size_max && d->info.size_max < VIRTIO_PAGE_SIZE
+				     ? d->info.size_max
+				     : VIRTIO_PAGE_SIZE;
 	uint32_t bs = d->info.blk_size;
 	uint32_t max = (segs - 1) * seg_bytes / bs * bs; /* whole logical blocks */
 	if (max == 0)
@@ -389,7 +389,8 @@ static int blk_probe(struct virtio_device *vd)
 		virtio_fail(vd, "queue size %u leaves no room for data", virtqueue_size(d->vq));
 		return -EINVAL;
 	}
-	uint32_t seg_bytes = in->size_max && in->size_max < PAGE ? in->size_max : PAGE;
+	uint32_t seg_bytes =
+		in->size_max && in->size_max < VIRTIO_PAGE_SIZE ? in->size_max : VIRTIO_PAGE_SIZE;
 	in->max_request = d->max_segs * seg_bytes / in->blk_size * in->blk_size;
 	snprintf(vd->name, sizeof(vd->name), "%s", in->name);
 	ndisks++;

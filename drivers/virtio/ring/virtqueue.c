@@ -1,6 +1,6 @@
 /*
  * Split virtqueue core (VIRTIO 1.x section 2.7 "Split Virtqueues"). See docs/VRING.md for the
- * design; this file only talks to the outside world through virtio_platform.h and the queue's
+ * design; this file only talks to the outside world through ring/ring_port.h and the queue's
  * notify/callback pointers, so it builds unchanged for the kernel and for host tests.
  *
  * Trust model: everything the device can write (the used ring, used->flags, avail_event, and in
@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "virtio_platform.h"
-#include "virtqueue.h"
+#include "drivers/virtio/ring/ring_port.h"
+#include "drivers/virtio/ring/virtqueue.h"
 
 /* ---- shared-memory accessors ---------------------------------------------------------------
  * volatile: each access happens exactly once, at full width (no tearing, no re-reading a value

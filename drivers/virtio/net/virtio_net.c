@@ -12,9 +12,9 @@
  * interrupts disable the queue's callbacks and wake the main loop, whose poll does the work and
  * re-enables them with the re-check that prevents a lost wake-up.
  */
-#include "drivers/virtio/virtio_net.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_platform.h"
+#include "drivers/virtio/net/virtio_net.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/core/core_port.h"
 #include "net/netdev.h"
 
 #include <errno.h>
@@ -27,7 +27,6 @@
 #define ETH_MIN      14u
 #define ETH_MAX      1518u /* 1514 + an 802.1Q tag */
 #define MAX_NICS     4
-#define CTRL_TIMEOUT_NS 2000000000ull
 
 struct rx_buf {
 	struct rx_buf *next;
@@ -423,7 +422,7 @@ static int ctrl_cmd(struct vnet *n, uint8_t class, uint8_t cmd, const void *data
 	virtio_unlock(fl);
 	if (err)
 		return err;
-	if ((err = virtio_wait(n->vd, n->ctrlq, ctrl_done, n, CTRL_TIMEOUT_NS))) {
+	if ((err = virtio_wait(n->vd, n->ctrlq, ctrl_done, n, VIRTIO_TIMEOUT_NS))) {
 		/* The message is still the device's: a late answer would complete the next command
 		 * that reuses it. Stop using the control queue instead. */
 		if (err == -ETIMEDOUT)

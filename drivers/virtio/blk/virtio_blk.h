@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/virtio/virtqueue.h"
+#include "drivers/virtio/ring/virtqueue.h"
 
 /* 5.2.3 Feature bits. */
 #define VIRTIO_BLK_F_SIZE_MAX     1  /* size_max: largest segment */

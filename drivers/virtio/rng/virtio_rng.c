@@ -3,9 +3,9 @@
  * first proof that the transport works end to end. Each request is one device-writable buffer;
  * the device fills some or all of it and says how much in the used length (5.4.6).
  */
-#include "drivers/virtio/virtio_rng.h"
-#include "drivers/virtio/virtio.h"
-#include "drivers/virtio/virtio_platform.h"
+#include "drivers/virtio/rng/virtio_rng.h"
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/core/core_port.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define RNG_CHUNK 256
-#define RNG_TIMEOUT_NS 2000000000ull
 
 struct rng {
 	struct virtio_device *vd;
@@ -58,9 +57,9 @@ long virtio_rng_read(void *out, size_t len)
 		virtio_unlock(fl);
 		if (err)
 			return err;
-		if ((err = virtio_wait(r->vd, r->vq, rng_done, r, RNG_TIMEOUT_NS))) {
+		if ((err = virtio_wait(r->vd, r->vq, rng_done, r, VIRTIO_TIMEOUT_NS))) {
 			/* The device still owns r->buf: reset it before the buffer is reused. */
-			virtio_abandon(r->vd, err == -ETIMEDOUT ? "no entropy within 2 s"
+			virtio_abandon(r->vd, err == -ETIMEDOUT ? "no entropy within the timeout"
 								 : "the queue broke");
 			return err;
 		}

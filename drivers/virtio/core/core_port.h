@@ -1,0 +1,68 @@
+/*
+ * The device layer's port: what the virtio device core (core/), its transports (pci/) and the
+ * device drivers (blk/, net/, rng/) need from the system they run in, on top of the ring's
+ * port (ring/ring_port.h, included here). Twelve functions the host defines:
+ *
+ *   interrupts   virtio_irq_alloc, virtio_irq_free, virtio_irq_cpu
+ *   waiting      virtio_idle, virtio_wake, virtio_time_ns
+ *   exclusion    virtio_lock, virtio_unlock
+ *   registers    virtio_reg_read, virtio_reg_write, virtio_pio_read, virtio_pio_write
+ *
+ * Vireo's implementation is port/virtio.c; the host tests' is tests/host/virtio_fake_dev.c,
+ * where a register-level device model stands behind the register functions. docs/PORTING.md
+ * explains the seam.
+ *
+ * Threading model: one CPU, one thread, interrupt handlers. Code that touches a queue its
+ * interrupt path also touches holds virtio_lock; the interrupt path itself runs with
+ * interrupts off and never sleeps.
+ */
+#ifndef VIREO_VIRTIO_CORE_PORT_H
+#define VIREO_VIRTIO_CORE_PORT_H
+
+#include <stdint.h>
+
+#include "drivers/virtio/ring/ring_port.h"
+
+/* ---- interrupts (the virtio-pci transport, for MSI-X) ---- */
+
+/* Allocate a CPU interrupt vector and run fn(ctx) in interrupt context whenever it fires.
+ * Returns the vector (0..255), or a negative errno; on an error nothing stays allocated.
+ * Called in thread context while a device is set up. */
+int virtio_irq_alloc(void (*fn)(void *ctx), void *ctx);
+/* Undo virtio_irq_alloc (the same fn and ctx). Thread context. */
+void virtio_irq_free(int vector, void (*fn)(void *ctx), void *ctx);
+/* The CPU (APIC id on x86) MSI/MSI-X messages should target. */
+uint32_t virtio_irq_cpu(void);
+
+/* ---- waiting and time (the core's wait loop, timeouts) ---- */
+
+/* Wait for the next interrupt: the system's other work may run meanwhile. Called in thread
+ * context with interrupts on and nothing to do; returns after some interrupt or event. It must
+ * not return later than a virtio_wake() made before or during the call would allow (no lost
+ * wake-up). */
+void virtio_idle(void);
+/* From an interrupt handler: a waiter has something to look at; the next virtio_idle returns
+ * at once. */
+void virtio_wake(void);
+/* Monotonic nanoseconds, for timeouts and latency figures. Any context. */
+uint64_t virtio_time_ns(void);
+
+/* ---- exclusion ---- */
+
+/* Keep this CPU's interrupt handlers out while a driver touches a queue its interrupt path
+ * also touches (x86: interrupts off). Nests: returns what virtio_unlock restores. */
+unsigned long virtio_lock(void);
+void virtio_unlock(unsigned long flags);
+
+/* ---- registers (the transports) ---- */
+
+/* One access of width 1, 2 or 4 bytes, naturally aligned, to device memory (a mapped BAR or
+ * an MMIO window): uncached, never merged, split or reordered with other register accesses.
+ * Any context. */
+uint32_t virtio_reg_read(const volatile void *addr, int width);
+void virtio_reg_write(volatile void *addr, int width, uint32_t val);
+/* The same in I/O port space (the legacy virtio-pci interface's I/O BAR). */
+uint32_t virtio_pio_read(uint16_t port, int width);
+void virtio_pio_write(uint16_t port, int width, uint32_t val);
+
+#endif /* VIREO_VIRTIO_CORE_PORT_H */

@@ -1,0 +1,329 @@
+/*
+ * The virtio device core: the device table, driver binding, the initialization sequence and
+ * feature negotiation (3.1.1), virtqueue set-up, and what happens when a device fails. It
+ * reaches a device only through its transport's ops (virtio_transport.h).
+ */
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/core/core_port.h"
+#include "drivers/virtio/core/virtio_transport.h"
+#include "drivers/virtio/ring/virtio_ring.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DEVICES 16
+#define MAX_DRIVERS 8
+#define RESET_TIMEOUT_NS 1000000000ull /* 1 s: QEMU resets at once; real devices may take a while */
+
+struct virtio_options virtio_options;
+
+static struct virtio_device *devices[MAX_DEVICES];
+static size_t ndevices;
+static const struct virtio_driver *drivers[MAX_DRIVERS];
+static size_t ndrivers;
+
+int virtio_register_driver(const struct virtio_driver *drv)
+{
+	if (ndrivers == MAX_DRIVERS)
+		return -ENOSPC;
+	drivers[ndrivers++] = drv;
+	return 0;
+}
+
+static const struct virtio_driver *driver_for(uint16_t type)
+{
+	for (size_t i = 0; i < ndrivers; i++)
+		if (drivers[i]->device_type == type)
+			return drivers[i];
+	return NULL;
+}
+
+size_t virtio_device_count(void)
+{
+	return ndevices;
+}
+
+struct virtio_device *virtio_device_at(size_t i)
+{
+	return i < ndevices ? devices[i] : NULL;
+}
+
+/* ---- status, reset and errors ---- */
+
+int virtio_status_reset(struct virtio_device *vd)
+{
+	/* 2.1.2 / 4.1.4.3.2 / 4.2.3.1: write 0, then wait until the device reads back 0 before
+	 * anything else. */
+	vd->ops->set_status(vd, 0);
+	uint64_t t0 = virtio_time_ns();
+	while (vd->ops->get_status(vd) != 0) {
+		if (virtio_time_ns() - t0 > RESET_TIMEOUT_NS)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Status bits are only ever added (2.1.1: the driver MUST NOT clear a device status bit). */
+static void add_status(struct virtio_device *vd, uint8_t bits)
+{
+	vd->ops->set_status(vd, vd->ops->get_status(vd) | bits);
+}
+
+static void set_error_v(struct virtio_device *vd, const char *fmt, va_list ap)
+{
+	/* Format into a copy: the reason may quote the previous vd->error. */
+	char msg[sizeof(vd->error)];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	memcpy(vd->error, msg, sizeof(msg));
+}
+
+void virtio_set_error(struct virtio_device *vd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_v(vd, fmt, ap);
+	va_end(ap);
+	virtio_log("%s: %s\n", vd->name, vd->error);
+}
+
+void virtio_fail(struct virtio_device *vd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error_v(vd, fmt, ap);
+	va_end(ap);
+	vd->failed = true;
+	if (vd->ops)
+		add_status(vd, VIRTIO_STATUS_FAILED);
+	virtio_log("%s: failed: %s\n", vd->name, vd->error);
+}
+
+/* ---- features ---- */
+
+int virtio_negotiate(struct virtio_device *vd, uint64_t wanted)
+{
+	const struct virtio_transport_ops *ops = vd->ops;
+	int err = ops->reset(vd);
+	if (err) {
+		virtio_fail(vd, "the device did not finish its reset (status stays %#x)",
+			    ops->get_status(vd));
+		return err;
+	}
+	add_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
+	add_status(vd, VIRTIO_STATUS_DRIVER);
+
+	unsigned banks = ops->legacy ? 1 : 2; /* the legacy feature register is 32 bits wide */
+	vd->device_features = 0;
+	for (unsigned b = 0; b < banks; b++)
+		vd->device_features |= (uint64_t)ops->get_features(vd, b) << (32 * b);
+	uint64_t accept = wanted | VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+			  VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	if (!ops->legacy)
+		accept |= VIRTIO_BIT(VIRTIO_F_VERSION_1); /* 6.1: accept VERSION_1 when offered */
+	if (virtio_options.no_indirect)
+		accept &= ~VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
+	if (virtio_options.no_event_idx)
+		accept &= ~VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	/* Only offered features, and never ones we do not implement (6: "ignore unknown"). */
+	vd->features = vd->device_features & accept;
+	/* Nor one whose prerequisite is missing. One pass suffices: no prerequisite has one. */
+	for (const struct virtio_feature_dep *d = vd->driver ? vd->driver->feature_deps : NULL;
+	     d && (d->feature || d->requires); d++)
+		if (!virtio_has_feature(vd, d->requires))
+			vd->features &= ~VIRTIO_BIT(d->feature);
+	for (unsigned b = 0; b < banks; b++)
+		ops->set_features(vd, b, (uint32_t)(vd->features >> (32 * b)));
+
+	if (ops->legacy)
+		return 0; /* no FEATURES_OK step (4.1.4.10, 4.2.4) */
+	if (!virtio_has_feature(vd, VIRTIO_F_VERSION_1)) {
+		virtio_fail(vd, "a modern transport without VERSION_1 offered");
+		return -EIO;
+	}
+	/* 3.1.1 step 5-6: FEATURES_OK, then re-read: a clear bit means refused. */
+	add_status(vd, VIRTIO_STATUS_FEATURES_OK);
+	if (!(ops->get_status(vd) & VIRTIO_STATUS_FEATURES_OK)) {
+		char names[160];
+		virtio_feature_string(vd, vd->features, names, sizeof(names));
+		virtio_fail(vd, "the device refused FEATURES_OK for: %s", names);
+		return -EIO;
+	}
+	return 0;
+}
+
+int virtio_config_read(struct virtio_device *vd, unsigned off, void *buf, unsigned len)
+{
+	return vd->ops->read_config(vd, off, buf, len);
+}
+
+/* ---- virtqueues ---- */
+
+/* Each virtqueue's notify callback: the transport's doorbell. */
+static void notify_vq(struct virtqueue *vq)
+{
+	struct virtio_device *vd = virtio_vq_device(vq);
+	vd->ops->notify(vd, vq->index);
+}
+
+static bool is_pow2(unsigned n)
+{
+	return n && !(n & (n - 1));
+}
+
+static void destroy_queues(struct virtio_device *vd)
+{
+	for (unsigned i = 0; i < vd->nvqs; i++)
+		virtqueue_destroy(vd->vqs[i].vq);
+	vd->nvqs = 0;
+}
+
+int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_vq_spec *specs)
+{
+	int err = 0;
+	if (n > VIRTIO_MAX_VQS)
+		return -EINVAL;
+	vd->nvqs = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t max = vd->ops->queue_max(vd, i);
+		unsigned size;
+		if (max == 0) {
+			virtio_fail(vd, "queue %u (%s) does not exist (size 0)", i, specs[i].name);
+			err = -ENOENT;
+			goto undo_queues;
+		}
+		if (vd->ops->legacy) {
+			size = max; /* legacy: the device's size, no choice */
+		} else {
+			size = specs[i].size ? specs[i].size : VIRTIO_DEFAULT_QUEUE_SIZE;
+			if (size > max)
+				size = max;
+		}
+		if (!is_pow2(size) || size > VRING_MAX_NUM) {
+			virtio_fail(vd, "queue %u (%s): size %u is not a power of two <= 32768", i,
+				    specs[i].name, size);
+			err = -EINVAL;
+			goto undo_queues;
+		}
+		struct virtio_vq_info *info = &vd->vqs[i];
+		info->vd = vd;
+		info->priv = specs[i].priv;
+		struct virtqueue_config cfg = {
+			.name = specs[i].name,
+			.index = i,
+			.num = size,
+			.layout = vd->ops->legacy ? VIRTQUEUE_LAYOUT_LEGACY : VIRTQUEUE_LAYOUT_MODERN,
+			.indirect = virtio_has_feature(vd, VIRTIO_RING_F_INDIRECT_DESC),
+			.event_idx = virtio_has_feature(vd, VIRTIO_RING_F_EVENT_IDX),
+			.indirect_max = specs[i].indirect_max,
+			.notify = notify_vq,
+			.callback = specs[i].callback,
+			.priv = info,
+		};
+		if ((err = virtqueue_create(&cfg, &info->vq))) {
+			virtio_fail(vd, "queue %u (%s): cannot create (%d)", i, specs[i].name, err);
+			goto undo_queues;
+		}
+		vd->nvqs = i + 1;
+	}
+	if (vd->mode == VIRTIO_MODE_POLL)
+		for (unsigned i = 0; i < vd->nvqs; i++)
+			virtqueue_disable_cb(vd->vqs[i].vq); /* the rings ask for no interrupts */
+	if ((err = vd->ops->setup_irqs(vd))) {
+		virtio_fail(vd, "interrupts: %.100s", vd->error[0] ? vd->error : "failed");
+		goto undo_irqs;
+	}
+	for (unsigned i = 0; i < vd->nvqs; i++) {
+		if ((err = vd->ops->queue_activate(vd, i, vd->vqs[i].vq))) {
+			virtio_fail(vd, "queue %u: the device refused it (%d)", i, err);
+			goto undo_irqs;
+		}
+	}
+	return 0;
+
+undo_irqs:
+	vd->ops->free_irqs(vd);
+undo_queues:
+	vd->ops->reset(vd); /* 3.1.1 / 2.1.2: the device must not use the rings we free */
+	destroy_queues(vd);
+	return err;
+}
+
+void virtio_device_ready(struct virtio_device *vd)
+{
+	add_status(vd, VIRTIO_STATUS_DRIVER_OK);
+	char feats[256], where[48];
+	virtio_feature_string(vd, vd->features, feats, sizeof(feats));
+	vd->ops->location(vd, false, where, sizeof(where));
+	virtio_log("%s: %s %s, %s transport, %s mode, irq %s; features: %s\n", vd->name, where,
+		   virtio_type_name(vd->device_type), vd->ops->name, virtio_mode_name(vd->mode),
+		   vd->ops->irq_name(vd), feats);
+	for (unsigned i = 0; i < vd->nvqs; i++) {
+		char vec[32] = "none";
+		if (vd->ops->describe_queue)
+			vd->ops->describe_queue(vd, i, true, vec, sizeof(vec));
+		virtio_log("%s:   queue %u %s: size %u, vector %s\n", vd->name, i,
+			   vd->vqs[i].vq->name, virtqueue_size(vd->vqs[i].vq), vec);
+	}
+}
+
+void virtio_abandon(struct virtio_device *vd, const char *why)
+{
+	unsigned long fl = virtio_lock();
+	for (unsigned i = 0; i < vd->nvqs; i++)
+		virtqueue_break(vd->vqs[i].vq, why);
+	virtio_unlock(fl);
+	virtio_fail(vd, "%s", why);
+	vd->ops->reset(vd);
+}
+
+void virtio_teardown(struct virtio_device *vd)
+{
+	vd->ops->reset(vd); /* 2.1.2: reset before reclaiming buffers of a live queue */
+	vd->ops->free_irqs(vd);
+	destroy_queues(vd);
+}
+
+/* ---- binding ---- */
+
+static int list_device(struct virtio_device *vd)
+{
+	if (ndevices == MAX_DEVICES)
+		return -ENOSPC;
+	devices[ndevices++] = vd;
+	return 0;
+}
+
+int virtio_device_add_unusable(struct virtio_device *vd, const char *why)
+{
+	int err = list_device(vd);
+	if (!err)
+		virtio_set_error(vd, "no usable transport: %s", why);
+	return err;
+}
+
+int virtio_device_add(struct virtio_device *vd)
+{
+	int err = list_device(vd);
+	if (err)
+		return err;
+	uint16_t t = vd->device_type;
+	vd->mode = (t < 8 && virtio_options.mode_set_by_type[t]) ? virtio_options.mode_by_type[t]
+								 : virtio_options.mode;
+	const struct virtio_driver *drv = driver_for(t);
+	if (!drv) {
+		/* Reset it, so firmware's leftovers cannot DMA behind our back. */
+		vd->ops->reset(vd);
+		virtio_set_error(vd, "no driver for device type %u", t);
+		return 0;
+	}
+	vd->driver = drv;
+	err = drv->probe(vd);
+	if (err) {
+		if (!vd->failed)
+			virtio_fail(vd, "%s probe failed (%d)", drv->name, err);
+		virtio_teardown(vd);
+	}
+	return 0;
+}

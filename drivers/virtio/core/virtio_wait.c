@@ -1,0 +1,95 @@
+/*
+ * Completions, three ways (virtio.h, enum virtio_mode): what an interrupt does in each mode,
+ * how a waiter harvests, and how poll-mode devices notice configuration changes.
+ */
+#include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/core/core_port.h"
+#include "drivers/virtio/core/virtio_transport.h"
+
+#include <errno.h>
+
+#define CONFIG_POLL_NS 100000000ull /* poll mode: look for config changes every 100 ms */
+#define HYBRID_SPIN_NS 50000ull     /* hybrid: poll this long before sleeping on an interrupt */
+
+void virtio_service_vq_irq(struct virtio_device *vd, struct virtqueue *vq)
+{
+	/* Counts the interrupt, spots a spurious one, runs the driver's callback (harvest). */
+	virtqueue_interrupt(vq);
+	if (vd->mode == VIRTIO_MODE_HYBRID)
+		virtqueue_disable_cb(vq); /* the woken waiter polls from here on */
+	virtio_wake();
+}
+
+void virtio_service_config_irq(struct virtio_device *vd)
+{
+	vd->config_changes++;
+	if (vd->driver && vd->driver->config_changed)
+		vd->driver->config_changed(vd);
+	virtio_wake();
+}
+
+void virtio_poll_config(void)
+{
+	/* Poll mode takes no interrupts, so nothing announces a configuration change (a disk
+	 * resize, a link change): ask the transport now and then instead. */
+	static uint64_t last;
+	uint64_t now = virtio_time_ns();
+	if (now - last < CONFIG_POLL_NS)
+		return;
+	last = now;
+	for (size_t i = 0; i < virtio_device_count(); i++) {
+		struct virtio_device *vd = virtio_device_at(i);
+		if (vd->mode != VIRTIO_MODE_POLL || !vd->driver || vd->failed || !vd->nvqs)
+			continue;
+		if (vd->ops->config_pending(vd))
+			virtio_service_config_irq(vd);
+	}
+}
+
+void virtio_vq_service(struct virtio_device *vd, struct virtqueue *vq)
+{
+	(void)vd;
+	/* With the interrupt handler kept out: in hybrid mode an interrupt may still arrive while
+	 * we harvest (disabling callbacks is only a hint to the device), and two harvesters on one
+	 * used ring would hand out the same entry twice. */
+	unsigned long fl = virtio_lock();
+	if (virtqueue_poll(vq) && vq->callback)
+		vq->callback(vq);
+	virtio_unlock(fl);
+}
+
+int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(void *arg), void *arg,
+		uint64_t timeout_ns)
+{
+	uint64_t start = virtio_time_ns(), spin_until = start + HYBRID_SPIN_NS;
+	while (!done(arg)) {
+		if (virtqueue_is_broken(vq))
+			return -EIO;
+		uint64_t now = virtio_time_ns();
+		if (timeout_ns && now - start > timeout_ns)
+			return -ETIMEDOUT;
+		switch (vd->mode) {
+		case VIRTIO_MODE_POLL:
+			virtio_vq_service(vd, vq);
+			break;
+		case VIRTIO_MODE_HYBRID:
+			virtio_vq_service(vd, vq);
+			if (done(arg) || now < spin_until)
+				break;
+			/* Going to sleep: ask for an interrupt, and re-check so a completion that
+			 * landed in between is not slept through (the lost wake-up race). */
+			if (!virtqueue_enable_cb(vq))
+				break;
+			virtio_idle();
+			virtqueue_disable_cb(vq);
+			spin_until = virtio_time_ns() + HYBRID_SPIN_NS;
+			break;
+		case VIRTIO_MODE_IRQ:
+			/* The interrupt handler harvests; halt until it (or anything) fires. The
+			 * handler's virtio_wake() keeps a completion from being slept through. */
+			virtio_idle();
+			break;
+		}
+	}
+	return 0;
+}
