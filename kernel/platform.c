@@ -32,7 +32,7 @@ int isa_irq_route(uint8_t isa_irq, uint8_t vector)
 
 void platform_acpi_init(const struct boot_info *bi)
 {
-	int err = acpi_parse(bi->rsdp, &acpi_kernel_platform, &kernel_acpi);
+	int err = acpi_parse(bi->rsdp, &kernel_acpi);
 	kernel_acpi_ok = err == 0;
 	if (!kernel_acpi_ok)
 		printf("platform: no usable ACPI tables (error %d): assuming a LAPIC from the MSR "

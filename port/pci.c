@@ -1,8 +1,8 @@
 /*
- * The kernel's side of the PCI layer (drivers/pci): which configuration mechanism to use
- * (ECAM from the ACPI MCFG table on q35, the 0xCF8/0xCFC ports on pc), how device memory is
- * mapped (uncached, also above 4 GiB), how MSI messages are formed (LAPIC) and how an INTx line
- * reaches a handler (IOAPIC, shared lines allowed). Then enumeration.
+ * The kernel's side of the PCI layer's port (drivers/pci/pci_port.h): which configuration
+ * mechanism to use (ECAM from the ACPI MCFG table on q35, the 0xCF8/0xCFC ports on pc), how
+ * device memory is mapped (uncached, also above 4 GiB), how MSI messages are formed (LAPIC) and
+ * how an INTx line reaches a handler (IOAPIC, shared lines allowed). Then enumeration.
  *
  * Not done: AML evaluation of _PRT. INTx uses the interrupt line firmware wrote into each
  * function's configuration space (SeaBIOS and OVMF both program it and the chipset's PIRQ
@@ -10,6 +10,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/io.h"
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
@@ -24,18 +25,60 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct pci_ecam ecam;
-static const char *mechanism = "none";
+static struct pci_ecam ecam; /* ECAM when ecam.base, else ports 0xCF8/0xCFC */
 
-static void *map_mmio(void *ctx, uint64_t phys, uint64_t size)
+uint32_t pci_port_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width)
 {
-	(void)ctx;
+	return ecam.base ? pci_ecam_read(&ecam, bus, dev, fn, off, width)
+			 : pci_portio_read(bus, dev, fn, off, width);
+}
+
+void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width,
+			uint32_t val)
+{
+	if (ecam.base)
+		pci_ecam_write(&ecam, bus, dev, fn, off, width, val);
+	else
+		pci_portio_write(bus, dev, fn, off, width, val);
+}
+
+void *pci_port_map_mmio(uint64_t phys, uint64_t size)
+{
 	return mmio_map(phys, size);
 }
 
-static void compose(void *ctx, uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
+uint32_t pci_port_mmio_read(const volatile void *a, int w)
 {
-	(void)ctx;
+	return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
+}
+
+void pci_port_mmio_write(volatile void *a, int w, uint32_t v)
+{
+	if (w == 1)
+		mmio_write8(a, (uint8_t)v);
+	else if (w == 2)
+		mmio_write16(a, (uint16_t)v);
+	else
+		mmio_write32(a, v);
+}
+
+uint32_t pci_port_pio_read(uint16_t port, int w)
+{
+	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
+}
+
+void pci_port_pio_write(uint16_t port, int w, uint32_t v)
+{
+	if (w == 1)
+		outb(port, (uint8_t)v);
+	else if (w == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
+
+void pci_port_msi_compose(uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
+{
 	msi_compose(vector, cpu, addr, data);
 }
 
@@ -94,10 +137,9 @@ static uint32_t pci_line_to_gsi(uint8_t line, bool *level, bool *active_low)
 	return line;
 }
 
-static int intx_attach(void *ctx, const struct pci_dev *dev, uint8_t line,
-		       pci_intx_handler_t handler, void *arg)
+int pci_port_intx_attach(const struct pci_dev *dev, uint8_t line, pci_intx_handler_t handler,
+			 void *arg)
 {
-	(void)ctx;
 	(void)dev;
 	struct intx_line *l = NULL;
 
@@ -144,7 +186,7 @@ static int intx_attach(void *ctx, const struct pci_dev *dev, uint8_t line,
 	return 0;
 }
 
-static void pci_log(const char *fmt, ...)
+void pci_port_log(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -153,45 +195,23 @@ static void pci_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct pci_platform plat = {
-	.map_mmio = map_mmio,
-	.msi_compose = compose,
-	.intx_attach = intx_attach,
-	.log = pci_log,
-};
-
 int kernel_pci_init(void)
 {
+	uint16_t cfg_size = PCI_CFG_SIZE;
 	if (kernel_acpi_ok && kernel_acpi.nmcfg) {
 		const struct acpi_mcfg_entry *m = &kernel_acpi.mcfg[0];
 		uint64_t size = ((uint64_t)m->end_bus - m->start_bus + 1) << 20;
 		/* The MCFG base address is that of bus 0 even when start_bus is higher. */
 		uint64_t base = m->base + ((uint64_t)m->start_bus << 20);
-		ecam.base = mmio_map(base, size);
 		ecam.bus_start = m->start_bus;
 		ecam.bus_end = m->end_bus;
-		if (ecam.base) {
-			plat.ctx = &ecam;
-			plat.cfg_read = pci_ecam_read;
-			plat.cfg_write = pci_ecam_write;
-			plat.cfg_size = PCI_CFG_SIZE_PCIE;
-			mechanism = "ECAM";
-		}
+		ecam.base = mmio_map(base, size);
+		if (ecam.base)
+			cfg_size = PCI_CFG_SIZE_PCIE;
 	}
-	if (!plat.cfg_read) {
-		plat.ctx = (void *)&pci_portio_x86;
-		plat.cfg_read = pci_portio_read;
-		plat.cfg_write = pci_portio_write;
-		plat.cfg_size = PCI_CFG_SIZE;
-		mechanism = "ports 0xcf8/0xcfc";
-	}
-	int err = pci_init(&plat);
-	if (err < 0) {
-		printf("pci: enumeration failed (%d)\n", err);
-		return err;
-	}
-	printf("pci: %zu functions via %s%s\n", pci_dev_count(), mechanism,
-	       ecam.base ? "" : " (no MCFG)");
+	int n = pci_init(cfg_size);
+	printf("pci: %d functions via %s\n", n,
+	       ecam.base ? "ECAM" : "ports 0xcf8/0xcfc (no MCFG)");
 	return 0;
 }
 

@@ -3,9 +3,9 @@
  * lists, MSI-X / MSI / INTx, a driver model and lspci. See docs/PCI.md.
  *
  * The core never touches hardware: every configuration access, MMIO mapping, MSI message and
- * interrupt hook-up goes through the struct pci_platform the caller passes to pci_init(). The
- * same files are built into the kernel and into the host unit tests (tests/host/test_pci.c),
- * where a fake configuration space stands behind the platform.
+ * interrupt hook-up goes through its port (pci_port.h), which the host defines. The same files
+ * are built into the kernel and into the host unit tests (tests/host/test_pci.c), where a fake
+ * configuration space stands behind the port.
  *
  * Concurrency: the layer keeps one global device table and is not locked. Call pci_init(),
  * pci_register_driver() and pci_probe_all() from one thread during boot; afterwards the
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/pci/pci_port.h"
 #include "drivers/pci/pci_regs.h"
 
 /* Bounds of the static tables. Anything beyond them is logged and dropped. */
@@ -28,47 +29,6 @@
 #define PCI_MAX_DEPTH   8  /* bridges followed below the host bridge's bus */
 
 struct pci_dev;
-
-/* ----------------------------------------------------------------------------------------- */
-/* Platform interface: what the kernel (or a test) provides.                                 */
-
-/* Called on an INTx interrupt; returns true when its device had asserted the line (shared
- * lines call every handler; a false from all of them means a spurious interrupt). */
-typedef bool (*pci_intx_handler_t)(void *arg);
-
-struct pci_platform {
-	/* Passed back to every hook below except log. */
-	void *ctx;
-	/*
-	 * Configuration read/write of width 1, 2 or 4 bytes at off in bus:dev.fn. The core only
-	 * issues naturally aligned accesses with off + width <= cfg_size. A read of an absent
-	 * function must return all ones (of the width), as a master abort does. Required.
-	 */
-	uint32_t (*cfg_read)(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off,
-			     int width);
-	void (*cfg_write)(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width,
-			  uint32_t val);
-	/* Configuration space size reachable per function: PCI_CFG_SIZE_PCIE (4096) with ECAM,
-	 * PCI_CFG_SIZE (256) with ports 0xCF8/0xCFC. Extended capabilities are only walked with
-	 * 4096. 0 is taken as 256. */
-	uint16_t cfg_size;
-	/* Map size bytes of device memory at physical address phys (possibly above 4 GiB) as
-	 * uncached, returning its virtual address, or NULL when that is impossible. Mappings
-	 * are never undone. Needed by pci_bar_map() and MSI-X. */
-	void *(*map_mmio)(void *ctx, uint64_t phys, uint64_t size);
-	/* MSI/MSI-X message (address and data) that raises vector on cpu (an APIC id on x86:
-	 * addr = 0xFEE00000 | apic_id << 12, data = vector, edge). Needed for MSI and MSI-X. */
-	void (*msi_compose)(void *ctx, uint8_t vector, uint32_t cpu, uint64_t *addr,
-			    uint32_t *data);
-	/* Connect handler to the INTx line of dev (dev->irq_line as firmware assigned it, on x86
-	 * a GSI routed through the IOAPIC level-triggered, active low, MADT overrides honoured).
-	 * Several devices may share one line: the hook must keep a list per line. Returns 0 or
-	 * a negative errno. Needed by pci_intx_attach(). */
-	int (*intx_attach)(void *ctx, const struct pci_dev *dev, uint8_t line,
-			   pci_intx_handler_t handler, void *arg);
-	/* Diagnostic output, one line per call without the trailing newline. Optional. */
-	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-};
 
 /* ----------------------------------------------------------------------------------------- */
 /* Device table.                                                                             */
@@ -179,15 +139,16 @@ struct pci_dev {
 };
 
 /*
- * Enumerate every function reachable from bus 0 through plat: all 32 devices of each bus,
+ * Enumerate every function reachable from bus 0 through the port: all 32 devices of each bus,
  * functions 1..7 where function 0 says multifunction, and the secondary bus of every PCI-to-PCI
  * bridge / PCIe port (depth first, numbers as firmware assigned them). Sizes the BARs, walks the
- * capability lists. Forgets any previous enumeration (and the bindings in it); driver
+ * capability lists. cfg_size is the configuration space the port reaches per function:
+ * PCI_CFG_SIZE_PCIE (4096, ECAM; extended capabilities are walked) or PCI_CFG_SIZE (256, ports
+ * 0xCF8/0xCFC). Forgets any previous enumeration (and the bindings in it); driver
  * registrations are kept, so drivers may register before or after pci_init().
- * plat must stay valid for the life of the layer. Returns the number of functions recorded, or
- * -EINVAL when plat lacks cfg_read/cfg_write.
+ * Returns the number of functions recorded.
  */
-int pci_init(const struct pci_platform *plat);
+int pci_init(uint16_t cfg_size);
 
 /* Number of functions in the table, and the i-th one (NULL when out of range). Table order is
  * the scan order: each bus in device/function order, a bridge's buses right after it. */
@@ -220,9 +181,9 @@ void pci_set_master(struct pci_dev *d, bool on);
 /* ----------------------------------------------------------------------------------------- */
 /* BARs. */
 
-/* Map memory BAR bar (0..5) through plat->map_mmio, once; *virt receives the address of the
+/* Map memory BAR bar (0..5) through pci_port_map_mmio, once; *virt receives the address of the
  * BAR's first byte. Returns 0, -EINVAL (no such BAR / I/O BAR / upper half), -ENXIO (firmware
- * left it unassigned), -ENOSYS (no map_mmio) or -ENOMEM (map_mmio failed). */
+ * left it unassigned) or -ENOMEM (the mapping failed). */
 int pci_bar_map(struct pci_dev *d, unsigned bar, void **virt);
 
 /* ----------------------------------------------------------------------------------------- */
@@ -244,15 +205,15 @@ enum pci_irq_mode pci_irq_best(const struct pci_dev *d);
 
 /* MSI-X [PCI 6.8.2]. pci_msix_enable maps the table and PBA, turns memory decode on, enables
  * MSI-X with every entry masked and INTx disabled (MSI off), and turns bus mastering on.
- * Returns 0, -ENODEV (no usable MSI-X), -ENOSYS/-ENOMEM (mapping), -ENXIO (a memory BAR is
+ * Returns 0, -ENODEV (no usable MSI-X), -ENOMEM (mapping), -ENXIO (a memory BAR is
  * unassigned, so memory decode cannot be turned on safely). */
 int pci_msix_enable(struct pci_dev *d);
 /* Disable MSI-X (entries stay programmed). */
 void pci_msix_disable(struct pci_dev *d);
-/* Program entry with the message for vector on cpu, via plat->msi_compose. The entry is masked
- * while its address/data change (undefined otherwise [PCI 6.8.2.9]) and is left MASKED: call
- * pci_msix_unmask() when the handler is ready. Returns 0, -EINVAL (entry out of range),
- * -ENODEV (MSI-X not enabled), -ENOSYS (no msi_compose). */
+/* Program entry with the message for vector on cpu, via pci_port_msi_compose. The entry is
+ * masked while its address/data change (undefined otherwise [PCI 6.8.2.9]) and is left MASKED:
+ * call pci_msix_unmask() when the handler is ready. Returns 0, -EINVAL (entry out of range),
+ * -ENODEV (MSI-X not enabled). */
 int pci_msix_set_vector(struct pci_dev *d, uint16_t entry, uint8_t vector, uint32_t cpu);
 int pci_msix_mask(struct pci_dev *d, uint16_t entry);
 int pci_msix_unmask(struct pci_dev *d, uint16_t entry);
@@ -263,13 +224,13 @@ int pci_msix_pending(const struct pci_dev *d, uint16_t entry);
 
 /* MSI [PCI 6.8.1], one vector: program address/data for vector on cpu, enable MSI, disable INTx,
  * bus master on. Returns 0, -ENODEV (no MSI capability), -ERANGE (32-bit MSI and the message
- * address is above 4 GiB), -ENOSYS (no msi_compose). */
+ * address is above 4 GiB). */
 int pci_msi_enable(struct pci_dev *d, uint8_t vector, uint32_t cpu);
 void pci_msi_disable(struct pci_dev *d);
 
-/* INTx: hand handler to plat->intx_attach for the function's pin/line and enable INTx on the
- * function. Returns 0, -ENODEV (no interrupt pin), -ENXIO (firmware left the line unknown),
- * -ENOSYS (no intx_attach) or the hook's error. */
+/* INTx: hand handler to pci_port_intx_attach for the function's pin/line and enable INTx on the
+ * function. Returns 0, -ENODEV (no interrupt pin), -ENXIO (firmware left the line unknown) or
+ * the port's error. */
 int pci_intx_attach(struct pci_dev *d, pci_intx_handler_t handler, void *arg);
 /* Set or clear the command register's INTx disable bit. */
 void pci_intx_enable(struct pci_dev *d, bool on);

@@ -2,8 +2,8 @@
  * base + (bus << 20 | dev << 15 | fn << 12). */
 #include <stddef.h>
 
-#include "arch/x86_64/io.h"
 #include "drivers/pci/pci_access.h"
+#include "drivers/pci/pci_port.h"
 #include "drivers/pci/pci_regs.h"
 
 static volatile uint8_t *ecam_addr(const struct pci_ecam *e, uint8_t bus, uint8_t dev,
@@ -17,40 +17,21 @@ static volatile uint8_t *ecam_addr(const struct pci_ecam *e, uint8_t bus, uint8_
 			  off);
 }
 
-uint32_t pci_ecam_read(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width)
+uint32_t pci_ecam_read(const struct pci_ecam *e, uint8_t bus, uint8_t dev, uint8_t fn,
+		       uint16_t off, int width)
 {
-	volatile uint8_t *p = ecam_addr(ctx, bus, dev, fn, off);
+	volatile uint8_t *p = ecam_addr(e, bus, dev, fn, off);
 
-	if (!p)
-		return 0xFFFFFFFFu;
 	/* One access of exactly the requested width: a wider read could have side effects
 	 * on neighbouring registers (and ECAM must not split or merge accesses). */
-	switch (width) {
-	case 1:
-		return mmio_read8(p);
-	case 2:
-		return mmio_read16(p);
-	default:
-		return mmio_read32(p);
-	}
+	return p ? pci_port_mmio_read(p, width) : 0xFFFFFFFFu;
 }
 
-void pci_ecam_write(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width,
-		    uint32_t val)
+void pci_ecam_write(const struct pci_ecam *e, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off,
+		    int width, uint32_t val)
 {
-	volatile uint8_t *p = ecam_addr(ctx, bus, dev, fn, off);
+	volatile uint8_t *p = ecam_addr(e, bus, dev, fn, off);
 
-	if (!p)
-		return;
-	switch (width) {
-	case 1:
-		mmio_write8(p, (uint8_t)val);
-		break;
-	case 2:
-		mmio_write16(p, (uint16_t)val);
-		break;
-	default:
-		mmio_write32(p, val);
-		break;
-	}
+	if (p)
+		pci_port_mmio_write(p, width, val);
 }

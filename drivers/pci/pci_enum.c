@@ -1,5 +1,6 @@
 /*
- * PCI configuration access, bus enumeration, BAR sizing and capability lists.
+ * PCI bus enumeration: every function, its BARs sized, its capability lists walked, the table
+ * sorted (configuration access itself is pci_config.c).
  *
  * Everything read from configuration space is untrusted: a capability list may loop or point
  * into the header, a BAR may size to nothing, a bridge may claim bus 0 or its own bus. Such
@@ -11,83 +12,6 @@
 #include <string.h>
 
 #include "drivers/pci/pci_priv.h"
-
-struct pci_state pci_state;
-
-/* ---------------------------------------------------------------------------------------- */
-/* Configuration access                                                                      */
-
-static uint32_t ones(int width)
-{
-	return width == 4 ? 0xFFFFFFFFu : (1u << (8 * width)) - 1;
-}
-
-/* Natural alignment and in range: ECAM splits nothing, and 0xCF8/0xCFC can only reach a
- * sub-dword inside the addressed dword, so the core never asks for anything else. */
-static bool cfg_access_ok(uint8_t dev, uint8_t fn, uint16_t off, int width)
-{
-	if (width != 1 && width != 2 && width != 4)
-		return false;
-	if (dev >= PCI_MAX_DEV || fn >= PCI_MAX_FN)
-		return false;
-	if (off & (width - 1))
-		return false;
-	return (uint32_t)off + (uint32_t)width <= pci_state.cfg_size;
-}
-
-uint32_t pci_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width)
-{
-	const struct pci_platform *p = pci_state.plat;
-
-	if (!p || !cfg_access_ok(dev, fn, off, width)) {
-		pci_log("pci %02x:%02x.%x: bad config read off 0x%x width %d", bus, dev, fn, off,
-			width);
-		return width == 1 || width == 2 ? ones(width) : 0xFFFFFFFFu;
-	}
-	return p->cfg_read(p->ctx, bus, dev, fn, off, width) & ones(width);
-}
-
-void pci_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width, uint32_t val)
-{
-	const struct pci_platform *p = pci_state.plat;
-
-	if (!p || !cfg_access_ok(dev, fn, off, width)) {
-		pci_log("pci %02x:%02x.%x: bad config write off 0x%x width %d", bus, dev, fn, off,
-			width);
-		return;
-	}
-	p->cfg_write(p->ctx, bus, dev, fn, off, width, val & ones(width));
-}
-
-uint8_t pci_cfg_read8(const struct pci_dev *d, uint16_t off)
-{
-	return (uint8_t)pci_cfg_read(d->bus, d->dev, d->fn, off, 1);
-}
-
-uint16_t pci_cfg_read16(const struct pci_dev *d, uint16_t off)
-{
-	return (uint16_t)pci_cfg_read(d->bus, d->dev, d->fn, off, 2);
-}
-
-uint32_t pci_cfg_read32(const struct pci_dev *d, uint16_t off)
-{
-	return pci_cfg_read(d->bus, d->dev, d->fn, off, 4);
-}
-
-void pci_cfg_write8(const struct pci_dev *d, uint16_t off, uint8_t val)
-{
-	pci_cfg_write(d->bus, d->dev, d->fn, off, 1, val);
-}
-
-void pci_cfg_write16(const struct pci_dev *d, uint16_t off, uint16_t val)
-{
-	pci_cfg_write(d->bus, d->dev, d->fn, off, 2, val);
-}
-
-void pci_cfg_write32(const struct pci_dev *d, uint16_t off, uint32_t val)
-{
-	pci_cfg_write(d->bus, d->dev, d->fn, off, 4, val);
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* BARs                                                                                      */
@@ -321,34 +245,6 @@ static void walk_ext_caps(struct pci_dev *d)
 	}
 }
 
-uint16_t pci_find_next_cap(const struct pci_dev *d, uint8_t id, uint16_t after)
-{
-	unsigned i = 0;
-
-	if (after) {
-		while (i < d->ncaps && d->caps[i].off != after)
-			i++;
-		i++; /* past after; beyond the end if after is not a capability */
-	}
-	for (; i < d->ncaps; i++)
-		if (d->caps[i].id == id)
-			return d->caps[i].off;
-	return 0;
-}
-
-uint16_t pci_find_cap(const struct pci_dev *d, uint8_t id)
-{
-	return pci_find_next_cap(d, id, 0);
-}
-
-uint16_t pci_find_ext_cap(const struct pci_dev *d, uint16_t id)
-{
-	for (unsigned i = 0; i < d->necaps; i++)
-		if (d->ecaps[i].id == id)
-			return d->ecaps[i].off;
-	return 0;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Enumeration                                                                               */
 
@@ -489,17 +385,14 @@ static int bdf_key(const struct pci_dev *d)
 	return d->bus << 8 | d->dev << 3 | d->fn;
 }
 
-int pci_init(const struct pci_platform *plat)
+int pci_init(uint16_t cfg_size)
 {
-	if (!plat || !plat->cfg_read || !plat->cfg_write)
-		return -EINVAL;
 	/* Drop the old table, keep the driver registrations. */
 	memset(pci_state.devs, 0, sizeof(pci_state.devs));
 	pci_state.ndevs = 0;
 	pci_state.dropped = 0;
 	memset(bus_seen, 0, sizeof(bus_seen));
-	pci_state.plat = plat;
-	pci_state.cfg_size = plat->cfg_size >= PCI_CFG_SIZE_PCIE ? PCI_CFG_SIZE_PCIE : PCI_CFG_SIZE;
+	pci_state.cfg_size = cfg_size >= PCI_CFG_SIZE_PCIE ? PCI_CFG_SIZE_PCIE : PCI_CFG_SIZE;
 
 	scan_bus(0, 0, PCI_MAX_BUS - 1);
 
@@ -554,99 +447,4 @@ struct pci_dev *pci_find_device(uint16_t vendor, uint16_t device, const struct p
 			return d;
 	}
 	return NULL;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Decode enables and BAR mapping                                                            */
-
-/* Command bits needed to decode d's BARs, and whether one of those spaces has a BAR firmware
- * left unassigned (turning that space on would make the BAR claim address 0). */
-static uint16_t decode_bits(const struct pci_dev *d, uint16_t *unsafe)
-{
-	uint16_t need = 0;
-
-	*unsafe = 0;
-	for (unsigned i = 0; i < d->nbars; i++) {
-		const struct pci_bar *b = &d->bar[i];
-		uint16_t bit;
-
-		if (b->type == PCI_BAR_IO)
-			bit = PCI_COMMAND_IO;
-		else if (b->type == PCI_BAR_MEM32 || b->type == PCI_BAR_MEM64)
-			bit = PCI_COMMAND_MEMORY;
-		else
-			continue;
-		need |= bit;
-		if (!b->assigned)
-			*unsafe |= bit;
-	}
-	return need;
-}
-
-/* Turn on decoding of the spaces in want (PCI_COMMAND_IO/MEMORY). -ENXIO if one of them holds
- * an unassigned BAR: that space stays off. */
-static int enable_decode(struct pci_dev *d, uint16_t want)
-{
-	uint16_t unsafe, cmd = pci_cfg_read16(d, PCI_COMMAND);
-	int ret = 0;
-
-	(void)decode_bits(d, &unsafe);
-	if (want & unsafe) {
-		pci_log("pci " PCI_BDF_FMT ": %s%s decode left off: unassigned BAR",
-			PCI_BDF_ARGS(d), want & unsafe & PCI_COMMAND_IO ? "I/O " : "",
-			want & unsafe & PCI_COMMAND_MEMORY ? "memory" : "");
-		want &= (uint16_t)~unsafe;
-		ret = -ENXIO;
-	}
-	if ((cmd | want) != cmd)
-		pci_cfg_write16(d, PCI_COMMAND, cmd | want);
-	return ret;
-}
-
-int pci_enable_device(struct pci_dev *d)
-{
-	uint16_t unsafe, need = decode_bits(d, &unsafe);
-	int ret = enable_decode(d, need);
-
-	pci_set_master(d, true);
-	return ret;
-}
-
-int pci_enable_mem_decode(struct pci_dev *d)
-{
-	return enable_decode(d, PCI_COMMAND_MEMORY);
-}
-
-void pci_set_master(struct pci_dev *d, bool on)
-{
-	uint16_t cmd = pci_cfg_read16(d, PCI_COMMAND);
-	uint16_t new = on ? cmd | PCI_COMMAND_MASTER : cmd & (uint16_t)~PCI_COMMAND_MASTER;
-
-	if (new != cmd)
-		pci_cfg_write16(d, PCI_COMMAND, new);
-}
-
-int pci_bar_map(struct pci_dev *d, unsigned bar, void **virt)
-{
-	const struct pci_platform *p = pci_state.plat;
-	struct pci_bar *b;
-
-	if (bar >= d->nbars)
-		return -EINVAL;
-	b = &d->bar[bar];
-	if (b->type != PCI_BAR_MEM32 && b->type != PCI_BAR_MEM64)
-		return -EINVAL;
-	if (!b->assigned)
-		return -ENXIO;
-	if (!b->virt) {
-		if (!p->map_mmio)
-			return -ENOSYS;
-		b->virt = p->map_mmio(p->ctx, b->addr, b->size);
-		if (!b->virt) {
-			pci_log("pci " PCI_BDF_FMT ": cannot map BAR%u", PCI_BDF_ARGS(d), bar);
-			return -ENOMEM;
-		}
-	}
-	*virt = b->virt;
-	return 0;
 }

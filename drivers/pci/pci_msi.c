@@ -2,14 +2,13 @@
  * Message signalled interrupts: MSI-X [PCI 6.8.2] with MSI [PCI 6.8.1] as the fallback, and
  * INTx hook-up.
  *
- * The MSI-X table and PBA are device memory reached through plat->map_mmio; every access is a
+ * The MSI-X table and PBA are device memory reached through pci_port_map_mmio; every access is a
  * single aligned 32-bit volatile access (arch/x86_64/io.h), as the table requires [PCI 6.8.2].
  * On x86 the BAR is mapped uncached, and uncached accesses are neither reordered nor merged
  * with each other, so the order of the writes below is the order the device sees.
  */
 #include <errno.h>
 
-#include "arch/x86_64/io.h"
 #include "drivers/pci/pci_priv.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -126,14 +125,14 @@ static void msix_set_ctrl(struct pci_dev *d, uint16_t set, uint16_t clear)
 
 static void entry_set_mask(volatile struct pci_msix_entry *e, bool masked)
 {
-	uint32_t ctrl = mmio_read32(&e->vector_ctrl);
+	uint32_t ctrl = pci_port_mmio_read(&e->vector_ctrl, 4);
 
 	/* Bits 31:1 are reserved and keep what the device holds. */
 	ctrl = masked ? ctrl | PCI_MSIX_ENTRY_MASKED : ctrl & ~PCI_MSIX_ENTRY_MASKED;
-	mmio_write32(&e->vector_ctrl, ctrl);
+	pci_port_mmio_write(&e->vector_ctrl, 4, ctrl);
 	/* Memory writes are posted: reading the entry back makes sure the device has seen the
 	 * new mask before we return (and, on masking, before the caller changes the entry). */
-	(void)mmio_read32(&e->vector_ctrl);
+	(void)pci_port_mmio_read(&e->vector_ctrl, 4);
 }
 
 int pci_msix_enable(struct pci_dev *d)
@@ -201,7 +200,6 @@ static int msix_entry(struct pci_dev *d, uint16_t entry, volatile struct pci_msi
 
 int pci_msix_set_vector(struct pci_dev *d, uint16_t entry, uint8_t vector, uint32_t cpu)
 {
-	const struct pci_platform *p = pci_state.plat;
 	volatile struct pci_msix_entry *e;
 	uint64_t addr = 0;
 	uint32_t data = 0;
@@ -209,14 +207,12 @@ int pci_msix_set_vector(struct pci_dev *d, uint16_t entry, uint8_t vector, uint3
 
 	if (ret)
 		return ret;
-	if (!p->msi_compose)
-		return -ENOSYS;
-	p->msi_compose(p->ctx, vector, cpu, &addr, &data);
+	pci_port_msi_compose(vector, cpu, &addr, &data);
 	/* Changing address/data of an unmasked entry is undefined [PCI 6.8.2.9]. */
 	entry_set_mask(e, true);
-	mmio_write32(&e->addr_lo, (uint32_t)addr);
-	mmio_write32(&e->addr_hi, (uint32_t)(addr >> 32));
-	mmio_write32(&e->data, data);
+	pci_port_mmio_write(&e->addr_lo, 4, (uint32_t)addr);
+	pci_port_mmio_write(&e->addr_hi, 4, (uint32_t)(addr >> 32));
+	pci_port_mmio_write(&e->data, 4, data);
 	return 0;
 }
 
@@ -260,7 +256,7 @@ int pci_msix_pending(const struct pci_dev *d, uint16_t entry)
 	if (entry >= d->msix.size)
 		return -EINVAL;
 	/* The PBA is read-only for software; aligned dword reads are allowed [PCI 6.8.2.10]. */
-	return (mmio_read32(&d->msix.pba[entry / 32]) >> (entry % 32)) & 1;
+	return (pci_port_mmio_read(&d->msix.pba[entry / 32], 4) >> (entry % 32)) & 1;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -268,7 +264,6 @@ int pci_msix_pending(const struct pci_dev *d, uint16_t entry)
 
 int pci_msi_enable(struct pci_dev *d, uint8_t vector, uint32_t cpu)
 {
-	const struct pci_platform *p = pci_state.plat;
 	struct pci_msi_info *m = &d->msi;
 	uint16_t ctrl;
 	uint64_t addr = 0;
@@ -276,9 +271,7 @@ int pci_msi_enable(struct pci_dev *d, uint8_t vector, uint32_t cpu)
 
 	if (!m->cap)
 		return -ENODEV;
-	if (!p->msi_compose)
-		return -ENOSYS;
-	p->msi_compose(p->ctx, vector, cpu, &addr, &data);
+	pci_port_msi_compose(vector, cpu, &addr, &data);
 	if (!m->is64 && (addr >> 32))
 		return -ERANGE;
 	if (d->msix.enabled)
@@ -342,16 +335,13 @@ bool pci_intx_asserted(const struct pci_dev *d)
 
 int pci_intx_attach(struct pci_dev *d, pci_intx_handler_t handler, void *arg)
 {
-	const struct pci_platform *p = pci_state.plat;
 	int ret;
 
 	if (d->irq_pin == PCI_INT_PIN_NONE)
 		return -ENODEV;
 	if (d->irq_line == PCI_INT_LINE_NONE)
 		return -ENXIO;
-	if (!p->intx_attach)
-		return -ENOSYS;
-	ret = p->intx_attach(p->ctx, d, d->irq_line, handler, arg);
+	ret = pci_port_intx_attach(d, d->irq_line, handler, arg);
 	if (ret) {
 		pci_log("pci " PCI_BDF_FMT ": INTx line %u not attached (%d)", PCI_BDF_ARGS(d),
 			d->irq_line, ret);

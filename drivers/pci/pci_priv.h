@@ -5,7 +5,6 @@
 #include "drivers/pci/pci.h"
 
 struct pci_state {
-	const struct pci_platform *plat;
 	uint16_t cfg_size;
 	struct pci_dev devs[PCI_MAX_DEVS];
 	size_t ndevs;
@@ -16,18 +15,14 @@ struct pci_state {
 
 extern struct pci_state pci_state;
 
-/* Log one line through the platform, prefixed with "pci: " by the caller's format. */
-#define pci_log(...)                                                                           \
-	do {                                                                                   \
-		if (pci_state.plat && pci_state.plat->log)                                     \
-			pci_state.plat->log(__VA_ARGS__);                                      \
-	} while (0)
+/* Log one line through the port, prefixed with "pci: " by the caller's format. */
+#define pci_log(...) pci_port_log(__VA_ARGS__)
 
 /* Log prefix "pci bb:dd.f: " arguments. */
 #define PCI_BDF_FMT      "%02x:%02x.%x"
 #define PCI_BDF_ARGS(d) (d)->bus, (d)->dev, (d)->fn
 
-/* Turn on memory decode unless a memory BAR is unassigned (-ENXIO then). */
+/* Turn on memory decode unless a memory BAR is unassigned (-ENXIO then); pci_config.c. */
 int pci_enable_mem_decode(struct pci_dev *d);
 
 /* MSI/MSI-X capability parsing, called by the enumeration (pci_msi.c). */

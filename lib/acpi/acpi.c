@@ -11,8 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "acpi.h"
-#include "acpi_tables.h"
+#include "lib/acpi/acpi.h"
+#include "lib/acpi/acpi_port.h"
+#include "lib/acpi/acpi_tables.h"
 
 /* Does an FADT of length len contain the whole of field? Older revisions are shorter. */
 #define FADT_HAS(len, field)                                                                       \
@@ -26,7 +27,6 @@
 #define RSDP_MAX_LEN	 4096 /* the v2 RSDP is 36 bytes; anything huge is corrupt */
 
 struct ctx {
-	const struct acpi_platform *plat;
 	struct acpi_info *info;
 	bool cpus_full_logged;
 };
@@ -39,12 +39,11 @@ static void acpi_log(const struct ctx *c, const char *fmt, ...)
 	char buf[160];
 	va_list ap;
 
-	if (c->plat->log == NULL)
-		return;
+	(void)c;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	c->plat->log(buf);
+	acpi_port_log(buf);
 }
 
 static uint8_t checksum(const void *p, size_t len)
@@ -62,7 +61,8 @@ static const void *map(const struct ctx *c, uint64_t phys, size_t len)
 	/* An address range that wraps around cannot be memory. */
 	if (phys + len < phys)
 		return NULL;
-	return c->plat->map(phys, len);
+	(void)c;
+	return acpi_port_map(phys, len);
 }
 
 /* Copy n chars of a firmware string, printable ASCII only, NUL-terminated (dst has n + 1). */
@@ -648,14 +648,14 @@ static int walk_root(struct ctx *c, uint64_t phys, bool xsdt)
 	return 0;
 }
 
-int acpi_parse(uint64_t rsdp_phys, const struct acpi_platform *plat, struct acpi_info *out)
+int acpi_parse(uint64_t rsdp_phys, struct acpi_info *out)
 {
-	struct ctx c = {.plat = plat, .info = out};
+	struct ctx c = {.info = out};
 	const struct acpi_rsdp *r;
 	uint64_t xsdt = 0, rsdt;
 	int err;
 
-	if (plat == NULL || plat->map == NULL || out == NULL)
+	if (out == NULL)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	if (rsdp_phys == 0) {
@@ -779,19 +779,3 @@ void acpi_print(const struct acpi_info *info)
 			printf("  S5: not found\n");
 	}
 }
-
-#ifdef VIREO_KERNEL
-/* All RAM and the first MiB are identity-mapped, and tables live in RAM or the BIOS area. */
-static const void *kernel_map(uint64_t phys, size_t len)
-{
-	(void)len;
-	return (const void *)(uintptr_t)phys;
-}
-
-static void kernel_log(const char *msg)
-{
-	printf("acpi: %s\n", msg);
-}
-
-const struct acpi_platform acpi_kernel_platform = {.map = kernel_map, .log = kernel_log};
-#endif

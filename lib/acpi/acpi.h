@@ -2,8 +2,8 @@
  * ACPI table parser: finds the RSDP, walks the XSDT/RSDT and extracts what Vireo needs from the
  * MADT, FADT (+ the DSDT's \_S5_ object), MCFG and HPET tables.
  *
- * Portable: it reads physical memory only through plat->map, so host tests run it over fake
- * memory. Firmware tables are untrusted input: every checksum and length is checked, nothing is
+ * Portable: it reads physical memory only through its port (acpi_port.h), so host tests run
+ * it over fake memory. Firmware tables are untrusted input: every checksum and length is checked, nothing is
  * read past a table's length, and a bad table is skipped with a log message instead of failing
  * the whole parse.
  */
@@ -24,15 +24,6 @@
 /* Refuse tables longer than this: a corrupt length must not make us map gigabytes. */
 #define ACPI_MAX_TABLE_LEN (16u * 1024 * 1024)
 
-struct acpi_platform {
-	/* Make [phys, phys + len) readable; returns a pointer to it, or NULL when it is not
-	 * memory we can read (the table is then skipped). The kernel returns (void *)phys.
-	 * Pointers must stay valid until acpi_parse returns (the root table is walked while
-	 * the tables it lists are mapped); acpi_info keeps no pointers into them. */
-	const void *(*map)(uint64_t phys, size_t len);
-	/* One finished line of diagnostics, without newline; may be NULL. */
-	void (*log)(const char *msg);
-};
 
 /* One table seen through the XSDT/RSDT (or the FADT, for the DSDT). */
 struct acpi_table_desc {
@@ -138,10 +129,10 @@ struct acpi_info {
  * Parse the ACPI tables into *out (zeroed first). rsdp_phys is the RSDP's physical address, or
  * 0 to search the BIOS areas (the first KiB of the EBDA, then 0xE0000-0xFFFFF). Bad or
  * unreachable tables are logged and skipped. Returns 0 (even if some tables were skipped),
- * -ENOENT when no RSDP was found, -EINVAL when the RSDP or the root table is invalid or an
- * argument is NULL.
+ * -ENOENT when no RSDP was found, -EINVAL when the RSDP or the root table is invalid or out is
+ * NULL.
  */
-int acpi_parse(uint64_t rsdp_phys, const struct acpi_platform *plat, struct acpi_info *out);
+int acpi_parse(uint64_t rsdp_phys, struct acpi_info *out);
 
 /*
  * Map an ISA IRQ to its global system interrupt, applying the MADT's overrides. *level and
@@ -154,10 +145,5 @@ uint32_t acpi_irq_to_gsi(const struct acpi_info *info, uint8_t isa_irq, bool *le
 /* Print *info readably with printf (shell `acpi`). */
 void acpi_print(const struct acpi_info *info);
 
-#ifdef VIREO_KERNEL
-/* The kernel's platform: identity map (all RAM and the BIOS area are mapped phys == virt),
- * log lines through printf. */
-extern const struct acpi_platform acpi_kernel_platform;
-#endif
 
 #endif

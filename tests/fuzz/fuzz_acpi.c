@@ -2,7 +2,7 @@
  * libFuzzer target: the ACPI parser against firmware tables it cannot trust.
  *
  * The input becomes a window of fake physical memory at FAKE_BASE, with the RSDP at its start;
- * every address outside the window is unmapped (the map hook returns NULL). Checksums stop a
+ * every address outside the window is unmapped (acpi_port_map returns NULL). Checksums stop a
  * random input at the first table, so when the first byte is odd the target first repairs the
  * RSDP checksums and the checksum of every plausible table header in the window: the fuzzer
  * then explores the MADT/FADT/MCFG/HPET/DSDT parsers instead of the checksum test. Under
@@ -14,20 +14,21 @@
 #include <string.h>
 
 #include "lib/acpi/acpi.h"
+#include "lib/acpi/acpi_port.h"
 
 #define FAKE_BASE 0x100000ull
 
 static const uint8_t *mem;
 static size_t mem_len;
 
-static const void *fake_map(uint64_t phys, size_t len)
+const void *acpi_port_map(uint64_t phys, size_t len)
 {
 	if (phys < FAKE_BASE || phys - FAKE_BASE > mem_len || len > mem_len - (phys - FAKE_BASE))
 		return NULL;
 	return mem + (phys - FAKE_BASE);
 }
 
-static void quiet_log(const char *msg)
+void acpi_port_log(const char *msg)
 {
 	(void)msg;
 }
@@ -74,8 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mem = copy;
 	mem_len = size - 1;
 	static struct acpi_info info;
-	const struct acpi_platform plat = {.map = fake_map, .log = quiet_log};
-	if (acpi_parse(FAKE_BASE, &plat, &info) == 0) {
+	if (acpi_parse(FAKE_BASE, &info) == 0) {
 		bool level, low;
 		for (unsigned irq = 0; irq < 16; irq++)
 			(void)acpi_irq_to_gsi(&info, (uint8_t)irq, &level, &low);

@@ -8,8 +8,9 @@
 
 static char log_buf[65536];
 static size_t log_len;
+static struct fake_pci *cur; /* the fake behind the port */
 
-static void fake_log_fn(const char *fmt, ...)
+void pci_port_log(const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -52,22 +53,23 @@ struct fake_fn *fake_find(struct fake_pci *f, uint8_t bus, uint8_t dev, uint8_t 
 static bool access_ok(struct fake_pci *f, uint16_t off, int width)
 {
 	if ((width != 1 && width != 2 && width != 4) || (off & (width - 1)) ||
-	    (uint32_t)off + (uint32_t)width > f->plat.cfg_size) {
+	    (uint32_t)off + (uint32_t)width > f->cfg_size) {
 		f->bad_accesses++;
 		return false;
 	}
 	return true;
 }
 
-static uint32_t fake_cfg_read(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off,
-			      int width)
+uint32_t pci_port_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width)
 {
-	struct fake_pci *f = ctx;
+	struct fake_pci *f = cur;
 	struct fake_fn *x;
 	uint32_t v = 0;
 
 	if (!access_ok(f, off, width))
 		return 0xFFFFFFFFu;
+	if (f->ecam)
+		return pci_ecam_read(f->ecam, bus, dev, fn, off, width);
 	if (off >= PCI_CFG_SIZE)
 		f->ext_reads++;
 	x = fake_find(f, bus, dev, fn);
@@ -87,14 +89,18 @@ static bool is_bar_offset(const struct fake_fn *x, uint16_t off)
 	return off >= PCI_BAR0 && off < PCI_BAR0 + n * PCI_BAR_STRIDE;
 }
 
-static void fake_cfg_write(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off,
-			   int width, uint32_t val)
+void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width,
+			uint32_t val)
 {
-	struct fake_pci *f = ctx;
+	struct fake_pci *f = cur;
 	struct fake_fn *x;
 
 	if (!access_ok(f, off, width))
 		return;
+	if (f->ecam) {
+		pci_ecam_write(f->ecam, bus, dev, fn, off, width, val);
+		return;
+	}
 	x = fake_find(f, bus, dev, fn);
 	if (!x)
 		return;
@@ -110,9 +116,9 @@ static void fake_cfg_write(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint
 	}
 }
 
-static void *fake_map_mmio(void *ctx, uint64_t phys, uint64_t size)
+void *pci_port_map_mmio(uint64_t phys, uint64_t size)
 {
-	struct fake_pci *f = ctx;
+	struct fake_pci *f = cur;
 
 	f->map_calls++;
 	f->last_map_phys = phys;
@@ -126,20 +132,51 @@ static void *fake_map_mmio(void *ctx, uint64_t phys, uint64_t size)
 	return NULL;
 }
 
+/* Host memory stands in for device memory: a plain access of the width. */
+uint32_t pci_port_mmio_read(const volatile void *addr, int width)
+{
+	return width == 1 ? *(const volatile uint8_t *)addr
+	       : width == 2 ? *(const volatile uint16_t *)addr
+			    : *(const volatile uint32_t *)addr;
+}
+
+void pci_port_mmio_write(volatile void *addr, int width, uint32_t val)
+{
+	if (width == 1)
+		*(volatile uint8_t *)addr = (uint8_t)val;
+	else if (width == 2)
+		*(volatile uint16_t *)addr = (uint16_t)val;
+	else
+		*(volatile uint32_t *)addr = val;
+}
+
+uint32_t pci_port_pio_read(uint16_t port, int width)
+{
+	return cur->pio_read ? cur->pio_read(port, width) : 0xFFFFFFFFu;
+}
+
+void pci_port_pio_write(uint16_t port, int width, uint32_t val)
+{
+	if (cur->pio_write)
+		cur->pio_write(port, width, val);
+}
+
 /* What the kernel's LAPIC helper composes on x86 (Intel SDM vol. 3, 10.11): fixed delivery,
  * physical destination, edge. */
-static void fake_msi_compose(void *ctx, uint8_t vector, uint32_t cpu, uint64_t *addr,
-			     uint32_t *data)
+void pci_port_msi_compose(uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
 {
-	(void)ctx;
+	if (cur->msi_compose) {
+		cur->msi_compose(vector, cpu, addr, data);
+		return;
+	}
 	*addr = 0xFEE00000u | (uint64_t)(cpu & 0xFF) << 12;
 	*data = vector;
 }
 
-static int fake_intx_attach(void *ctx, const struct pci_dev *dev, uint8_t line,
-			    pci_intx_handler_t handler, void *arg)
+int pci_port_intx_attach(const struct pci_dev *dev, uint8_t line, pci_intx_handler_t handler,
+			 void *arg)
 {
-	struct fake_pci *f = ctx;
+	struct fake_pci *f = cur;
 
 	if (f->intx_ret)
 		return f->intx_ret;
@@ -160,14 +197,8 @@ void fake_reset(struct fake_pci *f, uint16_t cfg_size)
 	for (size_t i = 0; i < f->nmmio; i++)
 		free(f->mmio[i].buf);
 	memset(f, 0, sizeof(*f));
-	f->plat.ctx = f;
-	f->plat.cfg_read = fake_cfg_read;
-	f->plat.cfg_write = fake_cfg_write;
-	f->plat.cfg_size = cfg_size;
-	f->plat.map_mmio = fake_map_mmio;
-	f->plat.msi_compose = fake_msi_compose;
-	f->plat.intx_attach = fake_intx_attach;
-	f->plat.log = fake_log_fn;
+	f->cfg_size = cfg_size;
+	cur = f;
 	log_len = 0;
 	log_buf[0] = '\0';
 }

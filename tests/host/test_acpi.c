@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "lib/acpi/acpi.h"
+#include "lib/acpi/acpi_port.h"
 #include "tests/host/acpi_fake_qemu.h"
 
 /* ---- fake physical memory ---- */
@@ -35,7 +36,7 @@ static struct seg segs[64];
 static unsigned nsegs;
 static uint8_t *low; /* the [0, LOW_SIZE) segment */
 
-static const void *fake_map(uint64_t phys, size_t len)
+const void *acpi_port_map(uint64_t phys, size_t len)
 {
 	for (unsigned i = 0; i < nsegs; i++) {
 		const struct seg *s = &segs[i];
@@ -47,7 +48,7 @@ static const void *fake_map(uint64_t phys, size_t len)
 
 static char logbuf[16384];
 
-static void fake_log(const char *msg)
+void acpi_port_log(const char *msg)
 {
 	size_t used = strlen(logbuf);
 	snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
@@ -58,7 +59,6 @@ static bool log_has(const char *s)
 	return strstr(logbuf, s) != NULL;
 }
 
-static const struct acpi_platform plat = {.map = fake_map, .log = fake_log};
 static struct acpi_info info;
 
 static int setup(void **state)
@@ -370,7 +370,7 @@ static void test_q35(void **state)
 {
 	(void)state;
 	build_q35();
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.rsdp_revision, 2);
 	assert_string_equal(info.rsdp_oem_id, "VIREO ");
 	assert_true(info.used_xsdt);
@@ -434,7 +434,7 @@ static void test_irq_to_gsi(void **state)
 	(void)state;
 	bool level = true, low_ = true;
 	build_q35();
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(acpi_irq_to_gsi(&info, 0, &level, &low_), 2);
 	assert_false(level); /* conforming on ISA: edge, active-high */
 	assert_false(low_);
@@ -518,7 +518,7 @@ static void test_pc_scan(void **state)
 {
 	(void)state;
 	build_pc();
-	assert_int_equal(acpi_parse(0, &plat, &info), 0);
+	assert_int_equal(acpi_parse(0, &info), 0);
 	assert_int_equal(info.rsdp_phys, PC_RSDP);
 	assert_int_equal(info.rsdp_revision, 0);
 	assert_false(info.used_xsdt);
@@ -543,18 +543,18 @@ static void test_ebda_scan_first(void **state)
 	/* BDA 0x40E holds the EBDA segment; an RSDP in its first KiB wins over the ROM area. */
 	put16(0x40e, 0x9fc0);
 	put_rsdp(0x9fc00 + 0x40, 0, PC_RSDT, 0, "EBDA  ");
-	assert_int_equal(acpi_parse(0, &plat, &info), 0);
+	assert_int_equal(acpi_parse(0, &info), 0);
 	assert_int_equal(info.rsdp_phys, 0x9fc40);
 	assert_string_equal(info.rsdp_oem_id, "EBDA  ");
 	/* Past the first KiB of the EBDA it is not searched there. */
 	memset(low + 0x9fc40, 0, 36);
 	put_rsdp(0x9fc00 + 0x400, 0, PC_RSDT, 0, "EBDA  ");
-	assert_int_equal(acpi_parse(0, &plat, &info), 0);
+	assert_int_equal(acpi_parse(0, &info), 0);
 	assert_int_equal(info.rsdp_phys, PC_RSDP);
 	/* Not 16-byte aligned: not found. */
 	memset(low + PC_RSDP, 0, 20);
 	put_rsdp(0xf5a08, 0, PC_RSDT, 0, "BOCHS ");
-	assert_int_equal(acpi_parse(0, &plat, &info), -ENOENT);
+	assert_int_equal(acpi_parse(0, &info), -ENOENT);
 }
 
 /* ---- malformed input ---- */
@@ -564,19 +564,18 @@ static void test_bad_rsdp(void **state)
 	(void)state;
 	build_q35();
 	put8(Q35_RSDP + 8, low[Q35_RSDP + 8] + 1);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), -EINVAL);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), -EINVAL);
 	assert_true(log_has("checksum"));
 	/* Not an RSDP at all, unmapped address, NULL arguments. */
-	assert_int_equal(acpi_parse(Q35_XSDT, &plat, &info), -EINVAL);
-	assert_int_equal(acpi_parse(0x40000000, &plat, &info), -EINVAL);
-	assert_int_equal(acpi_parse(Q35_RSDP, NULL, &info), -EINVAL);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, NULL), -EINVAL);
+	assert_int_equal(acpi_parse(Q35_XSDT, &info), -EINVAL);
+	assert_int_equal(acpi_parse(0x40000000, &info), -EINVAL);
+	assert_int_equal(acpi_parse(Q35_RSDP, NULL), -EINVAL);
 	/* Scanning finds nothing in an empty BIOS area. */
-	assert_int_equal(acpi_parse(0, &plat, &info), -ENOENT);
+	assert_int_equal(acpi_parse(0, &info), -ENOENT);
 	/* A bad extended checksum: fall back to the RSDT. */
 	build_q35();
 	put8(Q35_RSDP + 32, low[Q35_RSDP + 32] + 1);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.used_xsdt);
 	assert_int_equal(info.ncpus, 1);
 	assert_int_equal(info.cpus[0].apic_id, 7);
@@ -587,7 +586,7 @@ static void test_bad_table_checksum(void **state)
 	(void)state;
 	build_q35();
 	put8(Q35_MADT + 50, low[Q35_MADT + 50] ^ 0x10);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_madt);
 	assert_int_equal(info.ncpus, 0);
 	assert_true(has_table("APIC", false));
@@ -598,13 +597,13 @@ static void test_bad_table_checksum(void **state)
 	/* A bad XSDT: fall back to the RSDT. */
 	build_q35();
 	put8(Q35_XSDT + 40, low[Q35_XSDT + 40] ^ 1);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.used_xsdt);
 	assert_int_equal(info.cpus[0].apic_id, 7);
 	/* A bad DSDT: no S5, the FADT still counts. */
 	build_q35();
 	put8(Q35_DSDT + 40, low[Q35_DSDT + 40] ^ 1);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_true(info.have_fadt);
 	assert_false(info.have_s5);
 }
@@ -616,7 +615,7 @@ static void test_bad_lengths(void **state)
 	/* Length shorter than a header, and absurdly long: both skipped. */
 	put32(Q35_MCFG + 4, 20);
 	put32(Q35_HPET + 4, 0xfffffff0);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.nmcfg, 0);
 	assert_int_equal(info.hpet_addr, 0);
 	assert_true(log_has("MCFG at 0x104000: bad length 20"));
@@ -627,7 +626,7 @@ static void test_bad_lengths(void **state)
 		struct tb t = {Q35_HPET, 55};
 		tb_end(&t);
 	}
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.hpet_addr, 0);
 	/* An FADT shorter than ACPI 1.0's 116 bytes is not used. */
 	build_q35();
@@ -635,7 +634,7 @@ static void test_bad_lengths(void **state)
 		struct tb t = {Q35_FADT, 100};
 		tb_end(&t);
 	}
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_fadt);
 	assert_false(info.have_s5);
 }
@@ -647,7 +646,7 @@ static void test_madt_truncated(void **state)
 	/* Length covers the MADT header, one CPU, and 6 bytes of the next 8-byte CPU entry. */
 	struct tb t = {Q35_MADT, 0};
 	tb_end_len(&t, 44 + 8 + 6);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_true(info.have_madt);
 	assert_int_equal(info.ncpus, 1);
 	assert_int_equal(info.nioapics, 0);
@@ -655,7 +654,7 @@ static void test_madt_truncated(void **state)
 	/* Length ending one byte into an entry. */
 	build_q35();
 	tb_end_len(&t, 44 + 8 + 1);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.ncpus, 1);
 }
 
@@ -667,7 +666,7 @@ static void test_madt_zero_length_entry(void **state)
 	put8(Q35_MADT + 53, 0);
 	struct tb t = {Q35_MADT, 0};
 	tb_end_len(&t, (uint32_t)(low[Q35_MADT + 4] | low[Q35_MADT + 5] << 8));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.ncpus, 1);
 	assert_int_equal(info.nioapics, 0);
 	assert_true(log_has("has length 0, stopping"));
@@ -675,7 +674,7 @@ static void test_madt_zero_length_entry(void **state)
 	build_q35();
 	put8(Q35_MADT + 53, 1);
 	tb_end_len(&t, (uint32_t)(low[Q35_MADT + 4] | low[Q35_MADT + 5] << 8));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.ncpus, 1);
 }
 
@@ -715,7 +714,7 @@ static void test_madt_short_entry_and_override(void **state)
 	tb_u32(&t, Q35_MADT);
 	tb_end(&t);
 
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.nioapics, 0);
 	assert_true(log_has("I/O APIC entry at offset 44 too short"));
 	assert_int_equal(info.ncpus, 3);
@@ -753,7 +752,7 @@ static void test_many_cpus(void **state)
 	t = tb_begin(Q35_RSDT, "RSDT", 1);
 	tb_u32(&t, Q35_MADT);
 	tb_end(&t);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_int_equal(info.ncpus, ACPI_MAX_CPUS);
 	assert_int_equal(info.nioapics, 1); /* entries after the cap are still parsed */
 	assert_true(log_has("more than 256 CPUs"));
@@ -767,7 +766,7 @@ static void test_table_outside_memory(void **state)
 	put64(Q35_XSDT + 36 + 8, 0x4000000000ull);
 	struct tb t = {Q35_XSDT, 36 + 4 * 8};
 	tb_end(&t);
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_true(log_has("table at 0x4000000000: not readable"));
 	assert_false(info.have_madt);
 	assert_true(info.have_fadt);
@@ -779,14 +778,14 @@ static void test_table_outside_memory(void **state)
 	put64(Q35_XSDT + 36 + 8, LOW_SIZE - 40);
 	tb_end(&t);
 	logbuf[0] = '\0';
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_true(log_has("bytes not readable"));
 	/* The XSDT itself outside memory: fall back to the RSDT. */
 	build_q35();
 	put64(Q35_RSDP + 24, 0x4000000000ull);
 	put8(Q35_RSDP + 32, 0);
 	put8(Q35_RSDP + 32, (uint8_t)-sum(Q35_RSDP, 36));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.used_xsdt);
 	assert_int_equal(info.cpus[0].apic_id, 7);
 	/* Neither root table usable. */
@@ -795,7 +794,7 @@ static void test_table_outside_memory(void **state)
 	put8(Q35_RSDP + 8, (uint8_t)-sum(Q35_RSDP, 20));
 	put8(Q35_RSDP + 32, 0);
 	put8(Q35_RSDP + 32, (uint8_t)-sum(Q35_RSDP, 36));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), -EINVAL);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), -EINVAL);
 }
 
 /* Rebuild the q35 DSDT with other AML. */
@@ -814,43 +813,43 @@ static void test_s5_malformed(void **state)
 	/* The table ends inside the package: PkgLength 10 but only 3 bytes follow. */
 	const uint8_t cut[] = {0x08, '_', 'S', '5', '_', 0x12, 0x0a, 0x04, 0x0a};
 	set_dsdt(cut, sizeof(cut));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	assert_true(log_has("truncated"));
 	/* PkgLength fits the table but the element runs past the package end. */
 	const uint8_t short_pkg[] = {0x08, '_',	 'S',  '5',  '_',  0x12, 0x03,
 				     0x02, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
 	set_dsdt(short_pkg, sizeof(short_pkg));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	/* The name is the last thing in the table. */
 	const uint8_t at_end[] = {0x08, '_', 'S', '5', '_'};
 	set_dsdt(at_end, sizeof(at_end));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	/* PkgLength lead byte promising 3 more bytes that are not there. */
 	const uint8_t pkglen_cut[] = {0x08, '_', 'S', '5', '_', 0x12, 0xc0, 0x01};
 	set_dsdt(pkglen_cut, sizeof(pkglen_cut));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	/* One element only; a non-integer element; a value that does not fit SLP_TYP. */
 	const uint8_t one[] = {0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x01, 0x0a, 0x05};
 	set_dsdt(one, sizeof(one));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	const uint8_t str[] = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x02, 0x0d, 'a', 0x00, 0x00};
 	set_dsdt(str, sizeof(str));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	const uint8_t big[] = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x02, 0x0b, 0x00, 0x01, 0x00};
 	set_dsdt(big, sizeof(big));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_false(info.have_s5);
 	/* Word and DWord prefixed small values are fine, and a ^-prefixed name. */
 	const uint8_t wide[] = {0x08, '^',  '_',  'S',	'5',  '_',  0x12, 0x0a, 0x02,
 				0x0b, 0x07, 0x00, 0x0c, 0x03, 0x00, 0x00, 0x00};
 	set_dsdt(wide, sizeof(wide));
-	assert_int_equal(acpi_parse(Q35_RSDP, &plat, &info), 0);
+	assert_int_equal(acpi_parse(Q35_RSDP, &info), 0);
 	assert_true(info.have_s5);
 	assert_int_equal(info.slp_typa, 7);
 	assert_int_equal(info.slp_typb, 3);
@@ -918,7 +917,7 @@ static void test_qemu_q35_seabios(void **state)
 {
 	(void)state;
 	load_fixture(&acpi_fixture_q35_seabios);
-	assert_int_equal(acpi_parse(0, &plat, &info), 0);
+	assert_int_equal(acpi_parse(0, &info), 0);
 	assert_int_equal(info.rsdp_phys, acpi_fixture_q35_seabios.rsdp);
 	assert_string_equal(info.rsdp_oem_id, "BOCHS ");
 	assert_false(info.used_xsdt);
@@ -942,7 +941,7 @@ static void test_qemu_pc_seabios(void **state)
 {
 	(void)state;
 	load_fixture(&acpi_fixture_pc_seabios);
-	assert_int_equal(acpi_parse(0, &plat, &info), 0);
+	assert_int_equal(acpi_parse(0, &info), 0);
 	check_qemu_madt();
 	assert_int_equal(info.nmcfg, 0);
 	assert_int_equal(info.fadt_revision, 1);
@@ -956,9 +955,9 @@ static void test_qemu_q35_ovmf(void **state)
 	(void)state;
 	load_fixture(&acpi_fixture_q35_ovmf);
 	/* UEFI hands the RSDP address over; it is not in the BIOS area. */
-	assert_int_equal(acpi_parse(0, &plat, &info), -ENOENT);
+	assert_int_equal(acpi_parse(0, &info), -ENOENT);
 	logbuf[0] = '\0';
-	assert_int_equal(acpi_parse(acpi_fixture_q35_ovmf.rsdp, &plat, &info), 0);
+	assert_int_equal(acpi_parse(acpi_fixture_q35_ovmf.rsdp, &info), 0);
 	assert_int_equal(info.rsdp_revision, 2);
 	assert_true(info.used_xsdt);
 	check_qemu_madt();

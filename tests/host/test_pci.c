@@ -26,7 +26,7 @@ static void init_standard(uint16_t cfg_size)
 {
 	fake_reset(&fake, cfg_size);
 	fake_build_standard(&fake);
-	assert_int_equal(pci_init(&fake.plat), 13);
+	assert_int_equal(pci_init(fake.cfg_size), 13);
 	unregister_test_drivers();
 }
 
@@ -143,24 +143,11 @@ static void test_enum_ids_class_and_bridges(void **state)
 	assert_null(pci_find_device(0xdead, PCI_ANY_ID, NULL));
 }
 
-static void test_init_rejects_bad_platform(void **state)
-{
-	struct pci_platform p = {0};
-
-	(void)state;
-	assert_int_equal(pci_init(NULL), -EINVAL);
-	assert_int_equal(pci_init(&p), -EINVAL);
-	fake_reset(&fake, PCI_CFG_SIZE_PCIE);
-	p = fake.plat;
-	p.cfg_write = NULL;
-	assert_int_equal(pci_init(&p), -EINVAL);
-}
-
 static void test_enum_empty_bus(void **state)
 {
 	(void)state;
 	fake_reset(&fake, PCI_CFG_SIZE_PCIE);
-	assert_int_equal(pci_init(&fake.plat), 0);
+	assert_int_equal(pci_init(fake.cfg_size), 0);
 	out_reset();
 	pci_lspci(true, out_fn);
 	assert_string_equal(out_buf, "");
@@ -189,7 +176,7 @@ static void test_bridge_bad_bus_numbers(void **state)
 	fake_add(&fake, 9, 0, 0, 0x1af4, 0x1001, 0x010000, 0);
 	fake_add(&fake, 4, 0, 0, 0x1af4, 0x1001, 0x010000, 0);
 
-	assert_int_equal(pci_init(&fake.plat), 8);
+	assert_int_equal(pci_init(fake.cfg_size), 8);
 	assert_non_null(pci_find_bdf(2, 0, 0));
 	assert_null(pci_find_bdf(9, 0, 0));
 	assert_null(pci_find_bdf(4, 0, 0));
@@ -218,7 +205,7 @@ static void test_bridge_depth_limit(void **state)
 		add_bridge(b, 0, (uint8_t)(b + 1), 12);
 	fake_add(&fake, 12, 0, 0, 0x1af4, 0x1005, 0x00ff00, 0);
 
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	/* Bridges on buses 0..PCI_MAX_DEPTH, the last of them not followed. */
 	assert_int_equal(pci_dev_count(), PCI_MAX_DEPTH + 1);
 	assert_int_equal(bdf(PCI_MAX_DEPTH, 0, 0)->problems, PCI_PROB_BRIDGE);
@@ -235,7 +222,7 @@ static void test_table_full(void **state)
 	for (uint8_t d = 0; d < 9; d++)
 		for (uint8_t f = 0; f < 8; f++)
 			fake_add(&fake, 0, d, f, 0x8086, 0x1234, 0x088000, PCI_HEADER_MULTIFUNC);
-	assert_int_equal(pci_init(&fake.plat), PCI_MAX_DEVS);
+	assert_int_equal(pci_init(fake.cfg_size), PCI_MAX_DEVS);
 	assert_true(fake_log_has("8 functions not recorded"));
 	out_reset();
 	pci_lspci(false, out_fn);
@@ -250,7 +237,7 @@ static void test_unknown_header_type(void **state)
 	fake_reset(&fake, PCI_CFG_SIZE_PCIE);
 	struct fake_fn *x = fake_add(&fake, 0, 3, 0, 0x1234, 0x5678, 0x088000, 0x7F);
 	fake_bar(x, 0, FAKE_MEM32, 0x1000, 0xfe000000, false); /* must not be touched */
-	assert_int_equal(pci_init(&fake.plat), 1);
+	assert_int_equal(pci_init(fake.cfg_size), 1);
 	d = bdf(0, 3, 0);
 	assert_int_equal(d->problems, PCI_PROB_HEADER);
 	assert_int_equal(d->nbars, 0);
@@ -318,7 +305,7 @@ static void test_bar_sizing_restores_and_disables_decode(void **state)
 	x = fake_find(&fake, 0, 1, 0);
 	for (int i = 0; i < 6; i++)
 		before[i] = fake_get32(x, (uint16_t)(PCI_BAR0 + 4 * i));
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(fake_get32(x, (uint16_t)(PCI_BAR0 + 4 * i)), before[i]);
@@ -368,7 +355,7 @@ static void test_bar_sizes_to_zero(void **state)
 	fake_set32(x, PCI_BAR0 + 4, PCI_BAR_MEM_TYPE_64); /* 64-bit, both halves read-only */
 	fake_set32(x, PCI_BAR0 + 12, PCI_BAR_SPACE_IO);    /* I/O, nothing writable */
 	fake_bar(x, 4, FAKE_MEM32, 0x1000, 0xfe001000, false);
-	assert_int_equal(pci_init(&fake.plat), 1);
+	assert_int_equal(pci_init(fake.cfg_size), 1);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->problems, PCI_PROB_BAR_ZERO);
 	assert_int_equal(d->bar[0].type, PCI_BAR_NONE);
@@ -406,7 +393,7 @@ static void test_bar_malformed(void **state)
 	fake_bar(x, 3, FAKE_MEM32, 0x1000, 0xfe002000, false);
 	fake_set32(x, PCI_BAR0 + 20, 0xfe100000 | PCI_BAR_MEM_TYPE_64);
 	fake_wmask32(x, PCI_BAR0 + 20, 0xFFF00000u);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->problems, PCI_PROB_BAR_TYPE | PCI_PROB_BAR_SIZE | PCI_PROB_BAR_ALIGN);
 	assert_int_equal(d->bar[0].type, PCI_BAR_NONE);
@@ -555,7 +542,7 @@ static void test_cap_list_loop(void **state)
 	fake_cap(x, 0x40, PCI_CAP_ID_PM, 0x50);
 	fake_cap(x, 0x50, PCI_CAP_ID_VNDR, 0x60);
 	fake_cap(x, 0x60, PCI_CAP_ID_VNDR, 0x40); /* back to the start */
-	assert_int_equal(pci_init(&fake.plat), 1);
+	assert_int_equal(pci_init(fake.cfg_size), 1);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->ncaps, 3);
 	assert_int_equal(d->problems, PCI_PROB_CAP_LOOP);
@@ -565,7 +552,7 @@ static void test_cap_list_loop(void **state)
 	x = cap_dev();
 	fake_cap_start(x, 0x80);
 	fake_cap(x, 0x80, PCI_CAP_ID_MSI, 0x80);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->ncaps, 1);
 	assert_int_equal(d->problems & PCI_PROB_CAP_LOOP, PCI_PROB_CAP_LOOP);
@@ -574,7 +561,7 @@ static void test_cap_list_loop(void **state)
 	x = cap_dev();
 	fake_cap_start(x, 0x40);
 	fake_cap(x, 0x40, PCI_CAP_ID_PM, 0x41);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	assert_int_equal(bdf(0, 1, 0)->ncaps, 1);
 	assert_int_equal(bdf(0, 1, 0)->problems, PCI_PROB_CAP_LOOP);
 }
@@ -588,7 +575,7 @@ static void test_cap_pointer_out_of_range(void **state)
 	/* First pointer into the standard header. */
 	x = cap_dev();
 	fake_cap_start(x, 0x20);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->ncaps, 0);
 	assert_int_equal(d->problems, PCI_PROB_CAP_PTR);
@@ -598,7 +585,7 @@ static void test_cap_pointer_out_of_range(void **state)
 	x = cap_dev();
 	fake_cap_start(x, 0x40);
 	fake_cap(x, 0x40, PCI_CAP_ID_PM, 0x10);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->ncaps, 1);
 	assert_int_equal(d->caps[0].id, PCI_CAP_ID_PM);
@@ -608,7 +595,7 @@ static void test_cap_pointer_out_of_range(void **state)
 	x = cap_dev();
 	fake_cap_start(x, 0x43);
 	fake_cap(x, 0x40, PCI_CAP_ID_PM, 0x00);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	assert_int_equal(bdf(0, 1, 0)->ncaps, 1);
 	assert_int_equal(bdf(0, 1, 0)->caps[0].off, 0x40);
 	assert_int_equal(bdf(0, 1, 0)->problems, 0);
@@ -617,14 +604,14 @@ static void test_cap_pointer_out_of_range(void **state)
 	x = cap_dev();
 	fake_set8(x, PCI_CAP_PTR, 0x40);
 	fake_cap(x, 0x40, PCI_CAP_ID_PM, 0x00);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	assert_int_equal(bdf(0, 1, 0)->ncaps, 0);
 
 	/* MSI-X capability whose registers run past 0xFF. */
 	x = cap_dev();
 	fake_cap_start(x, 0xFC);
 	fake_cap(x, 0xFC, PCI_CAP_ID_MSIX, 0x00);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	assert_int_equal(bdf(0, 1, 0)->problems, PCI_PROB_MSIX);
 	assert_int_equal(bdf(0, 1, 0)->msix.cap, 0);
 	assert_int_equal(fake.bad_accesses, 0);
@@ -640,7 +627,7 @@ static void test_cap_overflow(void **state)
 	fake_cap_start(x, 0x40);
 	for (uint8_t off = 0x40; off < 0xF0; off += 8)
 		fake_cap(x, off, PCI_CAP_ID_VNDR, off + 8 < 0xF0 ? (uint8_t)(off + 8) : 0);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->ncaps, PCI_MAX_CAPS);
 	assert_int_equal(d->problems, PCI_PROB_CAP_OVERFLOW);
@@ -662,7 +649,7 @@ static void test_ext_cap_malformed(void **state)
 	fake_cap_start(x, 0x40);
 	fake_pcie_cap(x, 0x40, 0, PCI_EXP_TYPE_ENDPOINT);
 	fake_ecap(x, 0x100, PCI_EXT_CAP_ID_AER, 1, 0x040); /* into the legacy space */
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 
 	d = bdf(0, 1, 0);
 	assert_int_equal(d->necaps, 2);
@@ -817,7 +804,7 @@ static void test_msix_table_outside_bar(void **state)
 	fake_cap_start(x, 0x40);
 	fake_msix_cap(x, 0x40, 0, 3, 1, 0, 1, 0x800);
 	fake_irq(x, 1, 11);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 
 	for (uint8_t dev = 1; dev <= 4; dev++) {
 		d = bdf(0, dev, 0);
@@ -856,9 +843,8 @@ static void test_msi_64bit(void **state)
 	assert_int_equal(pci_msi_enable(bdf(0, 1, 0), 0x40, 0), -ENODEV);
 }
 
-static void compose_high(void *ctx, uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
+static void compose_high(uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
 {
-	(void)ctx;
 	(void)cpu;
 	*addr = 0x100000000ull | 0xFEE00000u;
 	*data = vector;
@@ -874,7 +860,7 @@ static void test_msi_32bit(void **state)
 	x = fake_add(&fake, 0, 1, 0, 0x1234, 0x0006, 0x088000, 0);
 	fake_cap_start(x, 0x60);
 	fake_msi_cap(x, 0x60, 0, false, false, 2);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	d = bdf(0, 1, 0);
 	assert_false(d->msi.is64);
 	assert_int_equal(d->msi.max_log2, 2);
@@ -885,7 +871,7 @@ static void test_msi_32bit(void **state)
 	assert_int_equal(fake_get16(x, 0x60 + 0x02) & 0x71, 1);
 
 	pci_msi_disable(d);
-	fake.plat.msi_compose = compose_high;
+	fake.msi_compose = compose_high;
 	assert_int_equal(pci_msi_enable(d, 0x33, 3), -ERANGE);
 	assert_int_equal(fake_get16(x, 0x60 + 0x02) & 1, 0);
 }
@@ -948,7 +934,7 @@ static void test_int_pin_and_line_checks(void **state)
 	fake_irq(x, 7, 11); /* pin 7 does not exist */
 	x = fake_add(&fake, 0, 2, 0, 0x1234, 0x0008, 0x088000, 0);
 	fake_irq(x, 1, PCI_INT_LINE_NONE);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	assert_int_equal(bdf(0, 1, 0)->problems, PCI_PROB_INT_PIN);
 	assert_int_equal(bdf(0, 1, 0)->irq_pin, 0);
 	assert_int_equal(pci_intx_attach(bdf(0, 1, 0), test_handler, NULL), -ENODEV);
@@ -1088,14 +1074,14 @@ static void test_driver_registered_before_init(void **state)
 	assert_int_equal(pci_register_driver(&drv_d), 0);
 	fake_reset(&fake, PCI_CFG_SIZE_PCIE);
 	fake_build_standard(&fake);
-	assert_int_equal(pci_init(&fake.plat), 13);
+	assert_int_equal(pci_init(fake.cfg_size), 13);
 	assert_int_equal(pci_probe_all(), 1);
 	assert_int_equal(probes_d, 1);
 	assert_ptr_equal(bdf(2, 1, 0)->driver, &drv_d);
 	/* Bound: cannot be unregistered (no remove callback). */
 	assert_int_equal(pci_unregister_driver(&drv_d), -EBUSY);
 	/* Re-enumeration drops the binding, then it can go. */
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	assert_int_equal(pci_unregister_driver(&drv_d), 0);
 }
 
@@ -1176,7 +1162,7 @@ static void test_lspci_problems(void **state)
 	fake_cap_start(x, 0x40);
 	fake_cap(x, 0x40, PCI_CAP_ID_PM, 0x40);
 	fake_set32(x, PCI_BAR0, 0xfebf0000);
-	pci_init(&fake.plat);
+	pci_init(fake.cfg_size);
 	out_reset();
 	pci_lspci(true, out_fn);
 	assert_has_line("  problems: cap-loop bar-zero\n");
@@ -1244,8 +1230,6 @@ static void test_ecam_enumeration(void **state)
 	/* A one-bus ECAM window with a single function at 00:03.0, through the real backend. */
 	static uint8_t win[1 << 20];
 	struct pci_ecam e = {.base = win, .bus_start = 0, .bus_end = 0};
-	struct pci_platform p = {.ctx = &e, .cfg_read = pci_ecam_read,
-				 .cfg_write = pci_ecam_write, .cfg_size = PCI_CFG_SIZE_PCIE};
 	uint8_t *cfg = win + (3 << 15);
 
 	(void)state;
@@ -1253,7 +1237,9 @@ static void test_ecam_enumeration(void **state)
 	memset(cfg, 0, 4096);
 	put_le32(cfg + PCI_VENDOR_ID, 0x10421af4);
 	put_le32(cfg + PCI_REVISION_ID, 0x01000001);
-	assert_int_equal(pci_init(&p), 1);
+	fake_reset(&fake, PCI_CFG_SIZE_PCIE);
+	fake.ecam = &e;
+	assert_int_equal(pci_init(fake.cfg_size), 1);
 	struct pci_dev *d = bdf(0, 3, 0);
 	assert_int_equal(d->vendor, 0x1af4);
 	assert_int_equal(d->device, 0x1042);
@@ -1269,82 +1255,54 @@ static int pio_width;
 static uint32_t pio_val;
 static int pio_calls;
 
-static uint8_t pio_in8(uint16_t port)
+static uint32_t pio_read(uint16_t port, int width)
 {
 	pio_port = port;
-	pio_width = 1;
+	pio_width = width;
 	pio_calls++;
-	return 0x12;
+	return width == 1 ? 0x12 : width == 2 ? 0x1234 : 0x12345678;
 }
-static uint16_t pio_in16(uint16_t port)
-{
-	pio_port = port;
-	pio_width = 2;
-	pio_calls++;
-	return 0x1234;
-}
-static uint32_t pio_in32(uint16_t port)
-{
-	pio_port = port;
-	pio_width = 4;
-	pio_calls++;
-	return 0x12345678;
-}
-static void pio_out8(uint16_t port, uint8_t v)
-{
-	pio_port = port;
-	pio_width = 1;
-	pio_val = v;
-	pio_calls++;
-}
-static void pio_out16(uint16_t port, uint16_t v)
-{
-	pio_port = port;
-	pio_width = 2;
-	pio_val = v;
-	pio_calls++;
-}
-static void pio_out32(uint16_t port, uint32_t v)
+
+static void pio_write(uint16_t port, int width, uint32_t v)
 {
 	pio_calls++;
-	if (port == PCI_CONFIG_ADDRESS) {
+	if (port == PCI_CONFIG_ADDRESS && width == 4) {
 		pio_addr = v;
 		return;
 	}
 	pio_port = port;
-	pio_width = 4;
+	pio_width = width;
 	pio_val = v;
 }
 
 static void test_portio_backend(void **state)
 {
-	static const struct pci_portio io = {pio_in8, pio_in16, pio_in32,
-					     pio_out8, pio_out16, pio_out32};
-	void *ctx = (void *)&io;
-
 	(void)state;
+	fake_reset(&fake, PCI_CFG_SIZE);
+	fake.pio_read = pio_read;
+	fake.pio_write = pio_write;
 	/* [PCI 3.2.2.3.2]: bit 31 enable, bus 23:16, device 15:11, function 10:8, register 7:2. */
-	assert_int_equal(pci_portio_read(ctx, 1, 2, 3, 0x3E, 2), 0x1234);
+	assert_int_equal(pci_portio_read(1, 2, 3, 0x3E, 2), 0x1234);
 	assert_int_equal(pio_addr, 0x80000000u | 1 << 16 | 2 << 11 | 3 << 8 | 0x3C);
 	assert_int_equal(pio_port, 0xCFE);
 	assert_int_equal(pio_width, 2);
 
-	assert_int_equal(pci_portio_read(ctx, 0xFF, 31, 7, 0x0F, 1), 0x12);
+	assert_int_equal(pci_portio_read(0xFF, 31, 7, 0x0F, 1), 0x12);
 	assert_int_equal(pio_addr, 0x80FFFF0Cu);
 	assert_int_equal(pio_port, 0xCFF);
 
-	pci_portio_write(ctx, 0, 1, 0, 0x10, 4, 0xFFFFFFFFu);
+	pci_portio_write(0, 1, 0, 0x10, 4, 0xFFFFFFFFu);
 	assert_int_equal(pio_addr, 0x80000810u);
 	assert_int_equal(pio_port, 0xCFC);
 	assert_int_equal(pio_val, 0xFFFFFFFFu);
-	pci_portio_write(ctx, 0, 1, 0, 0x05, 1, 0xAB);
+	pci_portio_write(0, 1, 0, 0x05, 1, 0xAB);
 	assert_int_equal(pio_port, 0xCFD);
 	assert_int_equal(pio_val, 0xAB);
 
 	/* The extended space is out of reach: nothing touches the ports. */
 	pio_calls = 0;
-	assert_int_equal(pci_portio_read(ctx, 0, 1, 0, 0x100, 4), 0xFFFFFFFFu);
-	pci_portio_write(ctx, 0, 1, 0, 0x100, 4, 0);
+	assert_int_equal(pci_portio_read(0, 1, 0, 0x100, 4), 0xFFFFFFFFu);
+	pci_portio_write(0, 1, 0, 0x100, 4, 0);
 	assert_int_equal(pio_calls, 0);
 }
 
@@ -1353,7 +1311,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enum_finds_all_functions),
 		cmocka_unit_test(test_enum_ids_class_and_bridges),
-		cmocka_unit_test(test_init_rejects_bad_platform),
 		cmocka_unit_test(test_enum_empty_bus),
 		cmocka_unit_test(test_bridge_bad_bus_numbers),
 		cmocka_unit_test(test_bridge_depth_limit),

@@ -147,7 +147,7 @@ static void model(enum vfd_kind kind, uint64_t features, uint16_t status)
 static void boot(void)
 {
 	vfd_build(&dev, &fake);
-	assert_int_equal(pci_init(&fake.plat), 2);
+	assert_int_equal(pci_init(fake.cfg_size), 2);
 	assert_int_equal(virtio_pci_register(), 0);
 	assert_int_equal(virtio_net_register(), 0);
 	pci_probe_all();

@@ -194,7 +194,7 @@ static void boot(void)
 {
 	static bool registered;
 	vfd_build(&dev, &fake);
-	assert_int_equal(pci_init(&fake.plat), 2);
+	assert_int_equal(pci_init(fake.cfg_size), 2);
 	if (!registered) {
 		assert_int_equal(virtio_pci_register(), 0);
 		assert_int_equal(virtio_rng_register(), 0);
@@ -566,7 +566,7 @@ static void test_short_common_cap_transitional_uses_legacy(void **state)
 	model(VFD_TRANSITIONAL, VT_TYPE);
 	vfd_build(&dev, &fake);
 	fake_set8(dev.fn, VFD_CAP_COMMON + 2, 8); /* cap_len 8 */
-	assert_int_equal(pci_init(&fake.plat), 2);
+	assert_int_equal(pci_init(fake.cfg_size), 2);
 	pci_probe_all();
 	struct virtio_device *vd = the_vd();
 	assert_true(vfd_log_has("capability at 0x4c: cap_len 8 too short, ignored"));
