@@ -94,8 +94,9 @@ static void seed_rand(void)
 void drivers_init(void)
 {
 	virtio_options_init(); /* and registers the virtio-pci driver and the device drivers */
-	if (kernel_pci_init() == 0)
-		pci_probe_all();
+	int n = pci_init(kernel_pci_config_setup());
+	printf("pci: %d functions via %s\n", n, kernel_pci_mechanism());
+	pci_probe_all();
 	seed_rand();
 	net_services_start();
 }

@@ -2,7 +2,7 @@
  * The kernel's side of the PCI layer's port (drivers/pci/pci_port.h): which configuration
  * mechanism to use (ECAM from the ACPI MCFG table on q35, the 0xCF8/0xCFC ports on pc), how
  * device memory is mapped (uncached, also above 4 GiB), how MSI messages are formed (LAPIC) and
- * how an INTx line reaches a handler (IOAPIC, shared lines allowed). Then enumeration.
+ * how an INTx line reaches a handler (IOAPIC, shared lines allowed).
  *
  * Not done: AML evaluation of _PRT. INTx uses the interrupt line firmware wrote into each
  * function's configuration space (SeaBIOS and OVMF both program it and the chipset's PIRQ
@@ -14,8 +14,9 @@
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
-#include "drivers/pci/pci.h"
 #include "drivers/pci/pci_access.h"
+#include "drivers/pci/pci_port.h"
+#include "drivers/pci/pci_regs.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 #include "port/pci.h"
@@ -27,19 +28,47 @@
 
 static struct pci_ecam ecam; /* ECAM when ecam.base, else ports 0xCF8/0xCFC */
 
-uint32_t pci_port_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width)
+uint32_t pci_port_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int w)
 {
-	return ecam.base ? pci_ecam_read(&ecam, bus, dev, fn, off, width)
-			 : pci_portio_read(bus, dev, fn, off, width);
+	if (ecam.base) {
+		volatile void *a = pci_ecam_addr(&ecam, bus, dev, fn, off);
+		if (!a)
+			return 0xFFFFFFFFu;
+		return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
+	}
+	uint32_t addr = pci_portio_address(bus, dev, fn, off);
+	if (!addr)
+		return 0xFFFFFFFFu;
+	outl(PCI_CONFIG_ADDRESS, addr);
+	uint16_t port = pci_portio_data_port(off);
+	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
 }
 
-void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int width,
-			uint32_t val)
+void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int w, uint32_t v)
 {
-	if (ecam.base)
-		pci_ecam_write(&ecam, bus, dev, fn, off, width, val);
+	if (ecam.base) {
+		volatile void *a = pci_ecam_addr(&ecam, bus, dev, fn, off);
+		if (!a)
+			return;
+		if (w == 1)
+			mmio_write8(a, (uint8_t)v);
+		else if (w == 2)
+			mmio_write16(a, (uint16_t)v);
+		else
+			mmio_write32(a, v);
+		return;
+	}
+	uint32_t addr = pci_portio_address(bus, dev, fn, off);
+	if (!addr)
+		return;
+	outl(PCI_CONFIG_ADDRESS, addr);
+	uint16_t port = pci_portio_data_port(off);
+	if (w == 1)
+		outb(port, (uint8_t)v);
+	else if (w == 2)
+		outw(port, (uint16_t)v);
 	else
-		pci_portio_write(bus, dev, fn, off, width, val);
+		outl(port, v);
 }
 
 void *pci_port_map_mmio(uint64_t phys, uint64_t size)
@@ -47,34 +76,14 @@ void *pci_port_map_mmio(uint64_t phys, uint64_t size)
 	return mmio_map(phys, size);
 }
 
-uint32_t pci_port_mmio_read(const volatile void *a, int w)
+uint32_t pci_port_mmio_read32(const volatile void *a)
 {
-	return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
+	return mmio_read32(a);
 }
 
-void pci_port_mmio_write(volatile void *a, int w, uint32_t v)
+void pci_port_mmio_write32(volatile void *a, uint32_t v)
 {
-	if (w == 1)
-		mmio_write8(a, (uint8_t)v);
-	else if (w == 2)
-		mmio_write16(a, (uint16_t)v);
-	else
-		mmio_write32(a, v);
-}
-
-uint32_t pci_port_pio_read(uint16_t port, int w)
-{
-	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
-}
-
-void pci_port_pio_write(uint16_t port, int w, uint32_t v)
-{
-	if (w == 1)
-		outb(port, (uint8_t)v);
-	else if (w == 2)
-		outw(port, (uint16_t)v);
-	else
-		outl(port, v);
+	mmio_write32(a, v);
 }
 
 void pci_port_msi_compose(uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data)
@@ -195,9 +204,8 @@ void pci_port_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-int kernel_pci_init(void)
+uint16_t kernel_pci_config_setup(void)
 {
-	uint16_t cfg_size = PCI_CFG_SIZE;
 	if (kernel_acpi_ok && kernel_acpi.nmcfg) {
 		const struct acpi_mcfg_entry *m = &kernel_acpi.mcfg[0];
 		uint64_t size = ((uint64_t)m->end_bus - m->start_bus + 1) << 20;
@@ -206,13 +214,13 @@ int kernel_pci_init(void)
 		ecam.bus_start = m->start_bus;
 		ecam.bus_end = m->end_bus;
 		ecam.base = mmio_map(base, size);
-		if (ecam.base)
-			cfg_size = PCI_CFG_SIZE_PCIE;
 	}
-	int n = pci_init(cfg_size);
-	printf("pci: %d functions via %s\n", n,
-	       ecam.base ? "ECAM" : "ports 0xcf8/0xcfc (no MCFG)");
-	return 0;
+	return ecam.base ? PCI_CFG_SIZE_PCIE : PCI_CFG_SIZE;
+}
+
+const char *kernel_pci_mechanism(void)
+{
+	return ecam.base ? "ECAM" : "ports 0xcf8/0xcfc (no MCFG)";
 }
 
 /* Per-line INTx statistics, after the function list of `lspci -v`. */

@@ -3,11 +3,10 @@
 #include <stddef.h>
 
 #include "drivers/pci/pci_access.h"
-#include "drivers/pci/pci_port.h"
 #include "drivers/pci/pci_regs.h"
 
-static volatile uint8_t *ecam_addr(const struct pci_ecam *e, uint8_t bus, uint8_t dev,
-				   uint8_t fn, uint16_t off)
+volatile void *pci_ecam_addr(const struct pci_ecam *e, uint8_t bus, uint8_t dev, uint8_t fn,
+			     uint16_t off)
 {
 	if (bus < e->bus_start || bus > e->bus_end || dev >= PCI_MAX_DEV || fn >= PCI_MAX_FN ||
 	    off >= PCI_CFG_SIZE_PCIE)
@@ -15,23 +14,4 @@ static volatile uint8_t *ecam_addr(const struct pci_ecam *e, uint8_t bus, uint8_
 	return e->base + ((uint32_t)(bus - e->bus_start) << PCI_ECAM_BUS_SHIFT |
 			  (uint32_t)dev << PCI_ECAM_DEV_SHIFT | (uint32_t)fn << PCI_ECAM_FN_SHIFT |
 			  off);
-}
-
-uint32_t pci_ecam_read(const struct pci_ecam *e, uint8_t bus, uint8_t dev, uint8_t fn,
-		       uint16_t off, int width)
-{
-	volatile uint8_t *p = ecam_addr(e, bus, dev, fn, off);
-
-	/* One access of exactly the requested width: a wider read could have side effects
-	 * on neighbouring registers (and ECAM must not split or merge accesses). */
-	return p ? pci_port_mmio_read(p, width) : 0xFFFFFFFFu;
-}
-
-void pci_ecam_write(const struct pci_ecam *e, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off,
-		    int width, uint32_t val)
-{
-	volatile uint8_t *p = ecam_addr(e, bus, dev, fn, off);
-
-	if (p)
-		pci_port_mmio_write(p, width, val);
 }

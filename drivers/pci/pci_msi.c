@@ -125,14 +125,14 @@ static void msix_set_ctrl(struct pci_dev *d, uint16_t set, uint16_t clear)
 
 static void entry_set_mask(volatile struct pci_msix_entry *e, bool masked)
 {
-	uint32_t ctrl = pci_port_mmio_read(&e->vector_ctrl, 4);
+	uint32_t ctrl = pci_port_mmio_read32(&e->vector_ctrl);
 
 	/* Bits 31:1 are reserved and keep what the device holds. */
 	ctrl = masked ? ctrl | PCI_MSIX_ENTRY_MASKED : ctrl & ~PCI_MSIX_ENTRY_MASKED;
-	pci_port_mmio_write(&e->vector_ctrl, 4, ctrl);
+	pci_port_mmio_write32(&e->vector_ctrl, ctrl);
 	/* Memory writes are posted: reading the entry back makes sure the device has seen the
 	 * new mask before we return (and, on masking, before the caller changes the entry). */
-	(void)pci_port_mmio_read(&e->vector_ctrl, 4);
+	(void)pci_port_mmio_read32(&e->vector_ctrl);
 }
 
 int pci_msix_enable(struct pci_dev *d)
@@ -210,9 +210,9 @@ int pci_msix_set_vector(struct pci_dev *d, uint16_t entry, uint8_t vector, uint3
 	pci_port_msi_compose(vector, cpu, &addr, &data);
 	/* Changing address/data of an unmasked entry is undefined [PCI 6.8.2.9]. */
 	entry_set_mask(e, true);
-	pci_port_mmio_write(&e->addr_lo, 4, (uint32_t)addr);
-	pci_port_mmio_write(&e->addr_hi, 4, (uint32_t)(addr >> 32));
-	pci_port_mmio_write(&e->data, 4, data);
+	pci_port_mmio_write32(&e->addr_lo, (uint32_t)addr);
+	pci_port_mmio_write32(&e->addr_hi, (uint32_t)(addr >> 32));
+	pci_port_mmio_write32(&e->data, data);
 	return 0;
 }
 
@@ -256,7 +256,7 @@ int pci_msix_pending(const struct pci_dev *d, uint16_t entry)
 	if (entry >= d->msix.size)
 		return -EINVAL;
 	/* The PBA is read-only for software; aligned dword reads are allowed [PCI 6.8.2.10]. */
-	return (pci_port_mmio_read(&d->msix.pba[entry / 32], 4) >> (entry % 32)) & 1;
+	return (pci_port_mmio_read32(&d->msix.pba[entry / 32]) >> (entry % 32)) & 1;
 }
 
 /* ---------------------------------------------------------------------------------------- */

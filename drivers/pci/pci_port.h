@@ -3,14 +3,13 @@
  * itself never touches hardware; the host defines these functions.
  *
  *   configuration space   pci_port_cfg_read, pci_port_cfg_write
- *   device memory         pci_port_map_mmio, pci_port_mmio_read, pci_port_mmio_write
- *   I/O ports             pci_port_pio_read, pci_port_pio_write (only for pci_portio.c)
+ *   device memory         pci_port_map_mmio, pci_port_mmio_read32, pci_port_mmio_write32
  *   interrupts            pci_port_msi_compose, pci_port_intx_attach
  *   diagnostics           pci_port_log
  *
  * Vireo's implementation is port/pci.c; the host tests' is tests/host/pci_fake.c, a fake
- * configuration space. Ready-made configuration mechanisms a port may call from its
- * pci_port_cfg_read/write are in pci_access.h (ECAM, and ports 0xCF8/0xCFC).
+ * configuration space. The arithmetic of the two configuration mechanisms a port may use
+ * (ECAM, and ports 0xCF8/0xCFC) is in pci_access.h.
  *
  * Context: the layer keeps global tables and is not locked. pci_init, pci_register_driver and
  * pci_probe_all run in one thread during boot; afterwards a device's functions are used by the
@@ -43,14 +42,10 @@ void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int 
  * Used by pci_bar_map and MSI-X. */
 void *pci_port_map_mmio(uint64_t phys, uint64_t size);
 
-/* One access of width 1, 2 or 4 bytes, naturally aligned, to mapped device memory: uncached,
- * never merged or split (the MSI-X table and PBA, an ECAM window). */
-uint32_t pci_port_mmio_read(const volatile void *addr, int width);
-void pci_port_mmio_write(volatile void *addr, int width, uint32_t val);
-
-/* The same in I/O port space; needed only by pci_portio.c (configuration mechanism #1). */
-uint32_t pci_port_pio_read(uint16_t port, int width);
-void pci_port_pio_write(uint16_t port, int width, uint32_t val);
+/* One aligned 32-bit access to mapped device memory (the MSI-X table and PBA): uncached,
+ * never merged or split. */
+uint32_t pci_port_mmio_read32(const volatile void *addr);
+void pci_port_mmio_write32(volatile void *addr, uint32_t val);
 
 /* MSI/MSI-X message (address and data) that raises vector on cpu (an APIC id on x86:
  * addr = 0xFEE00000 | apic_id << 12, data = vector, edge). */

@@ -47,5 +47,5 @@ $(LWIP_LIB): $(LWIP_OBJS)
 # The files that use lwIP see its headers (the port, the services, the net shell commands and
 # selftests); every kernel object waits for the fetch (to keep one order).
 $(BUILD)/k/net/%.o: KCFLAGS += $(LWIP_INC)
-$(BUILD)/k/shell/net.c.o $(BUILD)/k/selftest/net.c.o: KCFLAGS += $(LWIP_INC)
+$(BUILD)/k/shell/net_cmds.c.o $(BUILD)/k/selftest/net_tests.c.o: KCFLAGS += $(LWIP_INC)
 $(KOBJS): | $(LWIP_STAMP)

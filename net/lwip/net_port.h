@@ -1,11 +1,11 @@
 /*
  * The lwIP port's internal interface, shared by its files (netif glue, services, shell
- * commands, self tests) and the host unit tests. Drivers use net/netdev.h only.
+ * commands, self tests) and the host unit tests. Drivers use drivers/net/netdev.h only.
  */
 #ifndef VIREO_NET_PORT_H
 #define VIREO_NET_PORT_H
 
-#include "net/netdev.h"
+#include "drivers/net/netdev.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -68,8 +68,14 @@ uint32_t pci_port_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, i
 
 	if (!access_ok(f, off, width))
 		return 0xFFFFFFFFu;
-	if (f->ecam)
-		return pci_ecam_read(f->ecam, bus, dev, fn, off, width);
+	if (f->ecam) {
+		volatile uint8_t *a = pci_ecam_addr(f->ecam, bus, dev, fn, off);
+		if (!a)
+			return 0xFFFFFFFFu;
+		for (int i = width - 1; i >= 0; i--)
+			v = v << 8 | a[i];
+		return v;
+	}
 	if (off >= PCI_CFG_SIZE)
 		f->ext_reads++;
 	x = fake_find(f, bus, dev, fn);
@@ -98,7 +104,9 @@ void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int 
 	if (!access_ok(f, off, width))
 		return;
 	if (f->ecam) {
-		pci_ecam_write(f->ecam, bus, dev, fn, off, width, val);
+		volatile uint8_t *a = pci_ecam_addr(f->ecam, bus, dev, fn, off);
+		for (int i = 0; a && i < width; i++)
+			a[i] = (uint8_t)(val >> (8 * i));
 		return;
 	}
 	x = fake_find(f, bus, dev, fn);
@@ -132,33 +140,15 @@ void *pci_port_map_mmio(uint64_t phys, uint64_t size)
 	return NULL;
 }
 
-/* Host memory stands in for device memory: a plain access of the width. */
-uint32_t pci_port_mmio_read(const volatile void *addr, int width)
+/* Host memory stands in for device memory. */
+uint32_t pci_port_mmio_read32(const volatile void *addr)
 {
-	return width == 1 ? *(const volatile uint8_t *)addr
-	       : width == 2 ? *(const volatile uint16_t *)addr
-			    : *(const volatile uint32_t *)addr;
+	return *(const volatile uint32_t *)addr;
 }
 
-void pci_port_mmio_write(volatile void *addr, int width, uint32_t val)
+void pci_port_mmio_write32(volatile void *addr, uint32_t val)
 {
-	if (width == 1)
-		*(volatile uint8_t *)addr = (uint8_t)val;
-	else if (width == 2)
-		*(volatile uint16_t *)addr = (uint16_t)val;
-	else
-		*(volatile uint32_t *)addr = val;
-}
-
-uint32_t pci_port_pio_read(uint16_t port, int width)
-{
-	return cur->pio_read ? cur->pio_read(port, width) : 0xFFFFFFFFu;
-}
-
-void pci_port_pio_write(uint16_t port, int width, uint32_t val)
-{
-	if (cur->pio_write)
-		cur->pio_write(port, width, val);
+	*(volatile uint32_t *)addr = val;
 }
 
 /* What the kernel's LAPIC helper composes on x86 (Intel SDM vol. 3, 10.11): fixed delivery,

@@ -62,13 +62,10 @@ struct fake_pci {
 
 	/* How the fake stands behind drivers/pci/pci_port.h (set after fake_reset). */
 	uint16_t cfg_size;            /* what to pass to pci_init */
-	const struct pci_ecam *ecam;  /* non-NULL: configuration access through this real ECAM
-				       * backend instead of the fake space */
+	const struct pci_ecam *ecam;  /* non-NULL: configuration access through this ECAM window
+				       * (pci_ecam_addr) instead of the fake space */
 	/* MSI message composer (default: the x86 LAPIC format). */
 	void (*msi_compose)(uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t *data);
-	/* Port I/O (the pci_portio.c backend's test records it); NULL reads all ones. */
-	uint32_t (*pio_read)(uint16_t port, int width);
-	void (*pio_write)(uint16_t port, int width, uint32_t val);
 };
 
 /* Start empty; cfg_size 4096 (ECAM-like) or 256 (port-I/O-like). Frees what was there. f is

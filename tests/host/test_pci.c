@@ -1202,27 +1202,19 @@ static void test_ecam_backend(void **state)
 	/* Window for buses 1..2: 2 MiB. */
 	static uint8_t win[2 << 20];
 	struct pci_ecam e = {.base = win, .bus_start = 1, .bus_end = 2};
-	size_t at = (size_t)(2 - 1) << 20 | 3 << 15 | 4 << 12 | 0x104;
 
 	(void)state;
-	memset(win, 0, sizeof(win));
-	pci_ecam_write(&e, 2, 3, 4, 0x104, 4, 0x11223344);
-	assert_int_equal(le32_at(win + at), 0x11223344);
-	assert_int_equal(pci_ecam_read(&e, 2, 3, 4, 0x104, 4), 0x11223344);
-	assert_int_equal(pci_ecam_read(&e, 2, 3, 4, 0x106, 2), 0x1122);
-	assert_int_equal(pci_ecam_read(&e, 2, 3, 4, 0x105, 1), 0x33);
-	pci_ecam_write(&e, 2, 3, 4, 0x105, 1, 0xAA);
-	assert_int_equal(le32_at(win + at), 0x1122AA44);
-	pci_ecam_write(&e, 2, 3, 4, 0x106, 2, 0xBBCC);
-	assert_int_equal(le32_at(win + at), 0xBBCCAA44);
-	/* Bus 1 is at the start of the window. */
-	pci_ecam_write(&e, 1, 0, 0, 0, 2, 0x1af4);
-	assert_int_equal(win[0], 0xf4);
-	assert_int_equal(win[1], 0x1a);
-	/* Outside the window: absent, writes dropped. */
-	assert_int_equal(pci_ecam_read(&e, 0, 0, 0, 0, 4), 0xFFFFFFFFu);
-	assert_int_equal(pci_ecam_read(&e, 3, 0, 0, 0, 4), 0xFFFFFFFFu);
-	assert_int_equal(pci_ecam_read(&e, 1, 0, 0, 0x1000, 4), 0xFFFFFFFFu);
+	/* [PCIe 7.2.2]: (bus - bus_start) << 20 | dev << 15 | fn << 12 | register. */
+	assert_ptr_equal(pci_ecam_addr(&e, 2, 3, 4, 0x104),
+			 win + ((size_t)(2 - 1) << 20 | 3 << 15 | 4 << 12 | 0x104));
+	assert_ptr_equal(pci_ecam_addr(&e, 1, 0, 0, 0), win); /* bus 1 starts the window */
+	assert_ptr_equal(pci_ecam_addr(&e, 2, 31, 7, 0xFFF), win + sizeof(win) - 1);
+	/* Outside the window: absent. */
+	assert_null(pci_ecam_addr(&e, 0, 0, 0, 0));
+	assert_null(pci_ecam_addr(&e, 3, 0, 0, 0));
+	assert_null(pci_ecam_addr(&e, 1, 0, 0, 0x1000));
+	assert_null(pci_ecam_addr(&e, 1, 32, 0, 0));
+	assert_null(pci_ecam_addr(&e, 1, 0, 8, 0));
 }
 
 static void test_ecam_enumeration(void **state)
@@ -1249,61 +1241,22 @@ static void test_ecam_enumeration(void **state)
 	assert_int_equal(d->problems, 0);
 }
 
-static uint32_t pio_addr;
-static uint16_t pio_port;
-static int pio_width;
-static uint32_t pio_val;
-static int pio_calls;
-
-static uint32_t pio_read(uint16_t port, int width)
-{
-	pio_port = port;
-	pio_width = width;
-	pio_calls++;
-	return width == 1 ? 0x12 : width == 2 ? 0x1234 : 0x12345678;
-}
-
-static void pio_write(uint16_t port, int width, uint32_t v)
-{
-	pio_calls++;
-	if (port == PCI_CONFIG_ADDRESS && width == 4) {
-		pio_addr = v;
-		return;
-	}
-	pio_port = port;
-	pio_width = width;
-	pio_val = v;
-}
-
 static void test_portio_backend(void **state)
 {
 	(void)state;
-	fake_reset(&fake, PCI_CFG_SIZE);
-	fake.pio_read = pio_read;
-	fake.pio_write = pio_write;
 	/* [PCI 3.2.2.3.2]: bit 31 enable, bus 23:16, device 15:11, function 10:8, register 7:2. */
-	assert_int_equal(pci_portio_read(1, 2, 3, 0x3E, 2), 0x1234);
-	assert_int_equal(pio_addr, 0x80000000u | 1 << 16 | 2 << 11 | 3 << 8 | 0x3C);
-	assert_int_equal(pio_port, 0xCFE);
-	assert_int_equal(pio_width, 2);
-
-	assert_int_equal(pci_portio_read(0xFF, 31, 7, 0x0F, 1), 0x12);
-	assert_int_equal(pio_addr, 0x80FFFF0Cu);
-	assert_int_equal(pio_port, 0xCFF);
-
-	pci_portio_write(0, 1, 0, 0x10, 4, 0xFFFFFFFFu);
-	assert_int_equal(pio_addr, 0x80000810u);
-	assert_int_equal(pio_port, 0xCFC);
-	assert_int_equal(pio_val, 0xFFFFFFFFu);
-	pci_portio_write(0, 1, 0, 0x05, 1, 0xAB);
-	assert_int_equal(pio_port, 0xCFD);
-	assert_int_equal(pio_val, 0xAB);
-
-	/* The extended space is out of reach: nothing touches the ports. */
-	pio_calls = 0;
-	assert_int_equal(pci_portio_read(0, 1, 0, 0x100, 4), 0xFFFFFFFFu);
-	pci_portio_write(0, 1, 0, 0x100, 4, 0);
-	assert_int_equal(pio_calls, 0);
+	assert_int_equal(pci_portio_address(1, 2, 3, 0x3E),
+			 0x80000000u | 1 << 16 | 2 << 11 | 3 << 8 | 0x3C);
+	assert_int_equal(pci_portio_data_port(0x3E), 0xCFE);
+	assert_int_equal(pci_portio_address(0xFF, 31, 7, 0x0F), 0x80FFFF0Cu);
+	assert_int_equal(pci_portio_data_port(0x0F), 0xCFF);
+	assert_int_equal(pci_portio_address(0, 1, 0, 0x10), 0x80000810u);
+	assert_int_equal(pci_portio_data_port(0x10), 0xCFC);
+	assert_int_equal(pci_portio_data_port(0x05), 0xCFD);
+	/* The extended space and bad functions are out of reach. */
+	assert_int_equal(pci_portio_address(0, 1, 0, 0x100), 0);
+	assert_int_equal(pci_portio_address(0, 32, 0, 0), 0);
+	assert_int_equal(pci_portio_address(0, 0, 8, 0), 0);
 }
 
 int main(void)

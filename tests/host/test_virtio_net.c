@@ -10,7 +10,7 @@
  * itself, flagging that it is doing so).
  *
  * Expected values come from VIRTIO 1.2 section 5.1 (header sizes and fields, feature bits,
- * control commands) and net/netdev.h (the stack contract), not from the driver. The core
+ * control commands) and drivers/net/netdev.h (the stack contract), not from the driver. The core
  * keeps static tables, so each test runs in a forked child (isolate()).
  */
 #include <errno.h>
@@ -31,7 +31,7 @@
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/net/virtio_net.h"
 #include "drivers/virtio/pci/virtio_pci.h"
-#include "net/netdev.h"
+#include "drivers/net/netdev.h"
 #include "tests/host/pci_fake.h"
 #include "tests/host/virtio_fake_dev.h"
 #include "tests/host/virtio_fake_net.h"

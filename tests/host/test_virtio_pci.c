@@ -27,7 +27,7 @@
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/pci/virtio_pci.h"
-#include "drivers/virtio/pci/virtio_pci_priv.h"
+#include "drivers/virtio/pci/virtio_pci_dev.h"
 #include "drivers/virtio/rng/virtio_rng.h"
 #include "tests/host/pci_fake.h"
 #include "tests/host/virtio_fake_dev.h"

@@ -5,7 +5,7 @@ virtio_pci_SRCS := tests/host/cmocka_isolate.c tests/host/test_virtio_pci.c test
 	tests/host/pci_fake.c drivers/pci/pci_config.c drivers/pci/pci_ecam.c drivers/pci/pci_enum.c drivers/pci/pci_msi.c \
 	drivers/pci/pci_driver.c drivers/pci/pci_lspci.c drivers/virtio/core/virtio.c \
 	drivers/virtio/core/virtio_wait.c \
-	drivers/virtio/core/virtio_describe.c drivers/virtio/pci/virtio_pci.c \
-	drivers/virtio/pci/virtio_pci_irq.c drivers/virtio/pci/virtio_pci_modern.c \
+	drivers/virtio/core/virtio_devices.c drivers/virtio/core/virtio_names.c drivers/virtio/pci/virtio_pci.c \
+	drivers/virtio/pci/virtio_pci_irq.c drivers/virtio/pci/virtio_pci_describe.c drivers/virtio/pci/virtio_pci_modern.c \
 	drivers/virtio/pci/virtio_pci_legacy.c drivers/virtio/ring/virtqueue.c \
 	drivers/virtio/rng/virtio_rng.c

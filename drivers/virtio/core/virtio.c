@@ -1,7 +1,7 @@
 /*
- * The virtio device core: the device table, driver binding, the initialization sequence and
- * feature negotiation (3.1.1), virtqueue set-up, and what happens when a device fails. It
- * reaches a device only through its transport's ops (virtio_transport.h).
+ * The virtio device core: the initialization sequence and feature negotiation (3.1.1),
+ * virtqueue set-up, and what happens when a device fails. It reaches a device only through its
+ * transport's ops (virtio_transport.h).
  */
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/core/core_port.h"
@@ -13,42 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_DEVICES 16
-#define MAX_DRIVERS 8
 #define RESET_TIMEOUT_NS 1000000000ull /* 1 s: QEMU resets at once; real devices may take a while */
 
 struct virtio_options virtio_options;
-
-static struct virtio_device *devices[MAX_DEVICES];
-static size_t ndevices;
-static const struct virtio_driver *drivers[MAX_DRIVERS];
-static size_t ndrivers;
-
-int virtio_register_driver(const struct virtio_driver *drv)
-{
-	if (ndrivers == MAX_DRIVERS)
-		return -ENOSPC;
-	drivers[ndrivers++] = drv;
-	return 0;
-}
-
-static const struct virtio_driver *driver_for(uint16_t type)
-{
-	for (size_t i = 0; i < ndrivers; i++)
-		if (drivers[i]->device_type == type)
-			return drivers[i];
-	return NULL;
-}
-
-size_t virtio_device_count(void)
-{
-	return ndevices;
-}
-
-struct virtio_device *virtio_device_at(size_t i)
-{
-	return i < ndevices ? devices[i] : NULL;
-}
 
 /* ---- status, reset and errors ---- */
 
@@ -283,47 +250,4 @@ void virtio_teardown(struct virtio_device *vd)
 	vd->ops->reset(vd); /* 2.1.2: reset before reclaiming buffers of a live queue */
 	vd->ops->free_irqs(vd);
 	destroy_queues(vd);
-}
-
-/* ---- binding ---- */
-
-static int list_device(struct virtio_device *vd)
-{
-	if (ndevices == MAX_DEVICES)
-		return -ENOSPC;
-	devices[ndevices++] = vd;
-	return 0;
-}
-
-int virtio_device_add_unusable(struct virtio_device *vd, const char *why)
-{
-	int err = list_device(vd);
-	if (!err)
-		virtio_set_error(vd, "no usable transport: %s", why);
-	return err;
-}
-
-int virtio_device_add(struct virtio_device *vd)
-{
-	int err = list_device(vd);
-	if (err)
-		return err;
-	uint16_t t = vd->device_type;
-	vd->mode = (t < 8 && virtio_options.mode_set_by_type[t]) ? virtio_options.mode_by_type[t]
-								 : virtio_options.mode;
-	const struct virtio_driver *drv = driver_for(t);
-	if (!drv) {
-		/* Reset it, so firmware's leftovers cannot DMA behind our back. */
-		vd->ops->reset(vd);
-		virtio_set_error(vd, "no driver for device type %u", t);
-		return 0;
-	}
-	vd->driver = drv;
-	err = drv->probe(vd);
-	if (err) {
-		if (!vd->failed)
-			virtio_fail(vd, "%s probe failed (%d)", drv->name, err);
-		virtio_teardown(vd);
-	}
-	return 0;
 }

@@ -15,7 +15,7 @@
 #include "drivers/virtio/net/virtio_net.h"
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/core/core_port.h"
-#include "net/netdev.h"
+#include "drivers/net/netdev.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * virtio-net (VIRTIO 1.2, 5.1 "Network Device"): wire format. The driver presents each card to
- * the network stack as a struct netdev (net/netdev.h).
+ * the network stack as a struct netdev (drivers/net/netdev.h).
  */
 #ifndef VIREO_VIRTIO_NET_H
 #define VIREO_VIRTIO_NET_H

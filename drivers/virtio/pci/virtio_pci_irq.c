@@ -4,8 +4,7 @@
  */
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/core/core_port.h"
-#include "drivers/virtio/pci/virtio_pci.h"
-#include "drivers/virtio/pci/virtio_pci_priv.h"
+#include "drivers/virtio/pci/virtio_pci_dev.h"
 #include "drivers/virtio/pci/virtio_pci_regs.h"
 
 #include <errno.h>
@@ -222,7 +221,7 @@ int virtio_pci_setup_irqs(struct virtio_device *vd)
 		pci_intx_enable(d, false);
 		return 0;
 	}
-	if (d->msix.cap && d->msix.usable && !virtio_pci_options.no_msix && setup_msix(pd) == 0) {
+	if (d->msix.cap && d->msix.usable && !pd->no_msix && setup_msix(pd) == 0) {
 		pci_intx_enable(d, false);
 		return 0;
 	}

@@ -4,7 +4,7 @@
  */
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/core/core_port.h"
-#include "drivers/virtio/pci/virtio_pci_priv.h"
+#include "drivers/virtio/pci/virtio_pci_dev.h"
 #include "drivers/virtio/pci/virtio_pci_regs.h"
 
 #include <errno.h>

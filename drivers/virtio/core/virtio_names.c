@@ -1,6 +1,6 @@
 /*
- * Names for people: modes, device types, feature bits (2.2, 6, and each driver's own), and the
- * `virtio` report of every device and queue.
+ * Names for people: modes, device types, interrupt kinds, transports, locations, and feature
+ * bits (2.2, 6, and each driver's own).
  */
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/core/virtio_transport.h"
@@ -101,47 +101,4 @@ void virtio_feature_string(const struct virtio_device *vd, uint64_t features, ch
 	}
 	if (!n)
 		snprintf(buf, len, "(none)");
-}
-
-void virtio_describe_all(int (*out)(const char *fmt, ...))
-{
-	if (!virtio_device_count())
-		out("no virtio devices\n");
-	for (size_t i = 0; i < virtio_device_count(); i++) {
-		struct virtio_device *vd = virtio_device_at(i);
-		char where[64];
-		virtio_location(vd, true, where, sizeof(where));
-		out("%s: %s %s, transport %s, mode %s, irq %s%s%s\n", vd->name, where,
-		    virtio_type_name(vd->device_type), virtio_transport_name(vd),
-		    virtio_mode_name(vd->mode), virtio_irq_name(vd), vd->failed ? ", FAILED" : "",
-		    vd->driver ? "" : ", no driver");
-		if (vd->error[0])
-			out("  error: %s\n", vd->error);
-		char feats[320];
-		virtio_feature_string(vd, vd->device_features, feats, sizeof(feats));
-		out("  offered:    %s\n", feats);
-		virtio_feature_string(vd, vd->features, feats, sizeof(feats));
-		out("  negotiated: %s\n", feats);
-		if (vd->ops->describe)
-			vd->ops->describe(vd, out);
-		out("  config changes: %llu\n", (unsigned long long)vd->config_changes);
-		for (unsigned q = 0; q < vd->nvqs; q++) {
-			const struct virtqueue *vq = vd->vqs[q].vq;
-			const struct virtqueue_stats *s = &vq->stats;
-			char vec[32] = "none";
-			if (vd->ops->describe_queue)
-				vd->ops->describe_queue(vd, q, false, vec, sizeof(vec));
-			out("  queue %u %-8s size %-4u vector %-10s requests=%llu completed=%llu "
-			    "kicks=%llu suppressed=%llu interrupts=%llu spurious=%llu indirect=%llu%s\n",
-			    q, vq->name ? vq->name : "", virtqueue_size(vq), vec,
-			    (unsigned long long)s->added, (unsigned long long)s->completed,
-			    (unsigned long long)s->kicks, (unsigned long long)s->kicks_suppressed,
-			    (unsigned long long)s->interrupts, (unsigned long long)s->spurious,
-			    (unsigned long long)s->indirect, vq->broken ? " BROKEN" : "");
-			if (vq->broken)
-				out("    broken: %s\n", vq->broken_reason);
-		}
-		if (vd->driver && vd->driver->describe && !vd->failed)
-			vd->driver->describe(vd, out);
-	}
 }

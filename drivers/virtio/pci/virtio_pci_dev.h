@@ -1,7 +1,8 @@
 /*
  * virtio-pci's own state and the interface between its files: discovery (virtio_pci.c), the
- * modern and legacy register interfaces (virtio_pci_modern.c, virtio_pci_legacy.c) and
- * interrupt wiring (virtio_pci_irq.c). Nothing outside pci/ includes this.
+ * modern and legacy register interfaces (virtio_pci_modern.c, virtio_pci_legacy.c), interrupt
+ * wiring (virtio_pci_irq.c) and the logs' view (virtio_pci_describe.c). Nothing outside pci/
+ * includes this but the host tests.
  */
 #ifndef VIREO_VIRTIO_PCI_PRIV_H
 #define VIREO_VIRTIO_PCI_PRIV_H
@@ -43,6 +44,7 @@ struct virtio_pci_dev {
 	/* Legacy interface: I/O BAR 0. */
 	uint16_t io_base, io_len;
 	bool msix_on; /* MSI-X enabled (legacy: moves the device config from 20 to 24) */
+	bool no_msix; /* virtio.msix=0 when it was found: INTx even with MSI-X there */
 
 	struct virtio_pci_queue q[VIRTIO_MAX_VQS];
 	uint16_t config_msix_entry;
@@ -61,7 +63,7 @@ int virtio_pci_modern_init(struct virtio_pci_dev *pd, char *why, size_t len);
 /* Use I/O BAR 0 and set pd's ops; 0, or -ENODEV with the reason in why. */
 int virtio_pci_legacy_init(struct virtio_pci_dev *pd, char *why, size_t len);
 
-/* The ops both interfaces share (virtio_pci.c, virtio_pci_irq.c). */
+/* The ops both interfaces share (virtio_pci_irq.c, virtio_pci_describe.c). */
 int virtio_pci_setup_irqs(struct virtio_device *vd);
 void virtio_pci_free_irqs(struct virtio_device *vd);
 bool virtio_pci_config_pending(struct virtio_device *vd);
