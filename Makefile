@@ -33,7 +33,7 @@ NEWLIB       := $(BUILD)/newlib/install/x86_64-elf
 GCC_INCLUDE  := $(shell $(CC) -print-file-name=include 2>/dev/null)
 LIBGCC       := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 
-WARN := -std=c11 -Wall -Wextra -Werror
+WARN := -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -Wmissing-declarations
 DEPS  = -MMD -MP
 
 # Kernel code: freestanding, no red zone (interrupts push onto the current stack), non-PIC and

@@ -10,6 +10,8 @@
 extern struct boot_info kernel_boot_info;
 
 _Noreturn void kernel_main(const struct boot_info *bi);
+/* The UEFI path's entry: entry64 (boot/multiboot/entry.S) calls it with the loader's boot_info. */
+_Noreturn void efi_entry_main(const struct boot_info *bi);
 /* Read the ACPI tables. Runs before the kernel's page tables replace the loader's identity
  * map, because the RSDP search reads the BIOS data area in page 0, which the kernel leaves
  * unmapped to catch NULL pointers. */

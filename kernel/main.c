@@ -71,7 +71,6 @@ _Noreturn void kernel_main(const struct boot_info *bi)
 }
 
 /* UEFI path: boot/efi hands over a boot_info it filled (entry64 in boot/multiboot/entry.S). */
-_Noreturn void efi_entry_main(const struct boot_info *bi);
 _Noreturn void efi_entry_main(const struct boot_info *bi)
 {
 	kernel_main(bi);

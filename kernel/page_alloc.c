@@ -361,9 +361,9 @@ void pages_free(void *p, size_t npages)
 void page_alloc_stats(uint64_t *total, uint64_t *free)
 {
 	if (total != NULL)
-		*total = kpa.avail_pages * PAGE_SIZE;
+		*total = pa_avail_pages(&kpa) * PAGE_SIZE;
 	if (free != NULL)
-		*free = kpa.free_pages * PAGE_SIZE;
+		*free = pa_free_pages(&kpa) * PAGE_SIZE;
 }
 
 static const char *mem_type_name(uint32_t type)
@@ -403,8 +403,8 @@ void page_alloc_print(void)
 	       (unsigned long)(kbitmap_bytes / 1024), (unsigned long)kbitmap_phys,
 	       (unsigned long)kpa.max_pages);
 	printf("pages: %lu KiB available, %lu KiB free, %lu KiB in use\n",
-	       (unsigned long)(kpa.avail_pages * 4), (unsigned long)(kpa.free_pages * 4),
-	       (unsigned long)((kpa.avail_pages - kpa.free_pages) * 4));
+	       (unsigned long)(pa_avail_pages(&kpa) * 4), (unsigned long)(pa_free_pages(&kpa) * 4),
+	       (unsigned long)((pa_avail_pages(&kpa) - pa_free_pages(&kpa)) * 4));
 	if (kpa.bad_frees != 0)
 		printf("bad frees rejected: %lu\n", (unsigned long)kpa.bad_frees);
 }

@@ -1,7 +1,7 @@
 /*
  * Time: the TSC is the clock (cheap to read, constant rate on anything QEMU emulates), the
  * PIT is only the ruler it is measured against once at boot, and the LAPIC timer gives the
- * periodic tick that wakes halted loops and runs timer hooks.
+ * periodic tick that wakes halted loops (and counts: ticks()).
  */
 #include "kernel/time.h"
 #include "arch/x86_64/cpu.h"
@@ -10,7 +10,6 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/legacy.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -21,12 +20,6 @@ static const char *clock_source = "none";
 static uint64_t ns_mult; /* nanoseconds per TSC cycle, 32.32 fixed point */
 static volatile uint64_t tick_count;
 static uint64_t halts; /* hlt instructions sleep_ns executed */
-
-#define MAX_HOOKS 8
-static struct {
-	void (*fn)(void *);
-	void *ctx;
-} hooks[MAX_HOOKS];
 
 static uint64_t pit_window(uint64_t unused, uint32_t ms)
 {
@@ -94,8 +87,6 @@ static void tick(void *ctx)
 {
 	(void)ctx;
 	tick_count++;
-	for (int i = 0; i < MAX_HOOKS && hooks[i].fn; i++)
-		hooks[i].fn(hooks[i].ctx);
 }
 
 void tick_start(void)
@@ -107,18 +98,6 @@ void tick_start(void)
 uint64_t ticks(void)
 {
 	return tick_count;
-}
-
-int tick_hook_add(void (*fn)(void *ctx), void *ctx)
-{
-	for (int i = 0; i < MAX_HOOKS; i++) {
-		if (!hooks[i].fn) {
-			hooks[i].ctx = ctx;
-			hooks[i].fn = fn; /* last: the tick may run any moment */
-			return 0;
-		}
-	}
-	return -ENOSPC;
 }
 
 void sleep_ns(uint64_t ns)

@@ -24,7 +24,5 @@ void sleep_ns(uint64_t ns);
 /* How many times sleep_ns halted (waited for an interrupt) since boot: the selftest's proof
  * that short sleeps spin, and `uptime` shows it. */
 uint64_t sleep_halts(void);
-/* Run fn(ctx) from the tick interrupt at every tick. Returns 0 or -ENOSPC. */
-int tick_hook_add(void (*fn)(void *ctx), void *ctx);
 
 #endif

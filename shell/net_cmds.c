@@ -6,6 +6,8 @@
  *                                 raw frames straight to ops->xmit: packets per second
  *   net bench udp HOST PORT [n=N] [size=B]
  *                                 UDP request/response round trips to an echo server
+ *   net promisc DEV on|off        receive every frame, or only those for the filter
+ *   net filter DEV [MAC...]       the unicast addresses received besides the card's own
  *   ping HOST [COUNT]             ICMP echo over lwIP's raw API
  * Commands that wait keep the main loop turning (idle_run_hooks), so the stack, the services
  * and the drivers keep running while they do.
@@ -364,6 +366,69 @@ bad:
 	return 2;
 }
 
+static struct netdev *find_netdev(const char *name)
+{
+	struct netdev *nd;
+	for (unsigned i = 0; (nd = netdev_at(i)); i++)
+		if (strcmp(nd->name, name) == 0)
+			return nd;
+	printf("error: no interface '%s'\n", name);
+	return NULL;
+}
+
+static int rx_filter_result(const char *what, int err)
+{
+	if (!err)
+		return 0;
+	printf("error: %s: %s\n", what,
+	       err == -EOPNOTSUPP ? "the device cannot filter (no control queue / CTRL_RX)"
+	       : err == -EIO	  ? "the device refused the command"
+	       : err == -EINVAL	  ? "bad arguments"
+				  : "the command failed (timeout, or the device broke)");
+	return 1;
+}
+
+/* net promisc DEV on|off */
+static int net_promisc(int argc, char **argv)
+{
+	if (argc != 4 || (strcmp(argv[3], "on") != 0 && strcmp(argv[3], "off") != 0))
+		return shell_usage("net");
+	struct netdev *nd = find_netdev(argv[2]);
+	if (!nd)
+		return 1;
+	if (!nd->ops->set_promisc)
+		return rx_filter_result("promisc", -EOPNOTSUPP);
+	return rx_filter_result("promisc", nd->ops->set_promisc(nd, strcmp(argv[3], "on") == 0));
+}
+
+/* net filter DEV [MAC...]: receive the card's own address plus these. */
+static int net_filter(int argc, char **argv)
+{
+	uint8_t macs[NETDEV_MAX_FILTER][6];
+	unsigned n = 0;
+	if (argc < 3 || argc - 3 > NETDEV_MAX_FILTER)
+		return shell_usage("net");
+	for (int i = 3; i < argc; i++, n++) {
+		unsigned b[6];
+		char tail;
+		if (sscanf(argv[i], "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+			   &tail) != 6 ||
+		    b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || b[4] > 255 ||
+		    b[5] > 255) {
+			printf("error: bad MAC address '%s' (want xx:xx:xx:xx:xx:xx)\n", argv[i]);
+			return 2;
+		}
+		for (int k = 0; k < 6; k++)
+			macs[n][k] = (uint8_t)b[k];
+	}
+	struct netdev *nd = find_netdev(argv[2]);
+	if (!nd)
+		return 1;
+	if (!nd->ops->set_mac_filter)
+		return rx_filter_result("filter", -EOPNOTSUPP);
+	return rx_filter_result("filter", nd->ops->set_mac_filter(nd, macs, n));
+}
+
 static int cmd_net(int argc, char **argv)
 {
 	net_stack_init();
@@ -375,13 +440,17 @@ static int cmd_net(int argc, char **argv)
 		return bench_tx(argc, argv);
 	if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "udp") == 0)
 		return bench_udp(argc, argv);
+	if (strcmp(argv[1], "promisc") == 0)
+		return net_promisc(argc, argv);
+	if (strcmp(argv[1], "filter") == 0)
+		return net_filter(argc, argv);
 	printf("error: unknown net subcommand '%s'\n", argv[1]);
 	return shell_usage(argv[0]);
 }
 SHELL_COMMAND(net, "net",
 	      "[wait [SECONDS] | bench tx [n=N] [size=B] [dev=D] [dst=bcast|gw] | "
-	      "bench udp HOST PORT [n=N] [size=B]]",
-	      "network interfaces and counters; wait for addresses; benchmarks", cmd_net);
+	      "bench udp HOST PORT [n=N] [size=B] | promisc DEV on|off | filter DEV [MAC...]]",
+	      "interfaces and counters; wait for addresses; benchmarks; receive filtering", cmd_net);
 
 /* ---- ping --------------------------------------------------------------------------------- */
 

@@ -45,11 +45,6 @@ static const char *const exception_names[32] = {
 	"security exception", "reserved (31)",
 };
 
-const char *exception_name(uint8_t vector)
-{
-	return vector < 32 ? exception_names[vector] : "irq";
-}
-
 static void set_gate(int vector, const void *stub, int ist)
 {
 	uint64_t a = (uint64_t)stub;
@@ -184,7 +179,6 @@ static _Noreturn void exception_report(const struct trap_frame *f)
 	cpu_halt_forever();
 }
 
-void isr_dispatch(struct trap_frame *f);
 void isr_dispatch(struct trap_frame *f)
 {
 	uint8_t v = (uint8_t)f->vector;

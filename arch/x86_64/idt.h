@@ -22,6 +22,8 @@ typedef void (*irq_handler_fn)(void *ctx);
 
 /* Install the IDT (all 256 stubs; #DF, NMI and #MC on their own IST stack). */
 void idt_init(void);
+/* Where every interrupt stub (isr.S) lands, with the registers it saved. */
+void isr_dispatch(struct trap_frame *f);
 
 /* Register a handler on a vector. Several handlers may share a vector (shared INTx lines): all
  * run, in registration order. Returns 0, or -ENOSPC when the vector's handler slots are full. */
@@ -34,7 +36,5 @@ int irq_alloc_vector(void);
 uint64_t irq_count(uint8_t vector);
 /* Print the per-vector counts of every vector that fired or has a handler. */
 void irq_print_counts(void);
-/* Vector name for exceptions 0..31 ("page fault"), else "irq". */
-const char *exception_name(uint8_t vector);
 
 #endif

@@ -91,13 +91,3 @@ int ioapic_route(uint32_t gsi, uint8_t vector, bool level, bool active_low, uint
 	return 0;
 }
 
-int ioapic_mask(uint32_t gsi, bool masked)
-{
-	uint32_t pin;
-	struct ioapic *io = find(gsi, &pin);
-	if (!io)
-		return -ENOENT;
-	uint32_t lo = rd(io, REG_REDTBL(pin));
-	wr(io, REG_REDTBL(pin), masked ? (lo | RTE_MASKED) : (lo & ~RTE_MASKED));
-	return 0;
-}

@@ -11,7 +11,6 @@ int ioapic_add(uint8_t id, uint64_t phys, uint32_t gsi_base);
  * triggered and active low; ISA lines edge/high unless the MADT overrides it. Returns 0, or
  * -ENOENT when no IOAPIC serves gsi. */
 int ioapic_route(uint32_t gsi, uint8_t vector, bool level, bool active_low, uint32_t apic_id);
-int ioapic_mask(uint32_t gsi, bool masked);
 /* Number of IOAPICs registered. */
 int ioapic_count(void);
 

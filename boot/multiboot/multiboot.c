@@ -23,7 +23,6 @@ static void copy_cmdline(char *dst, const char *src)
 	dst[n] = 0;
 }
 
-_Noreturn void multiboot_main(uint32_t magic, uint32_t info_phys);
 _Noreturn void multiboot_main(uint32_t magic, uint32_t info_phys)
 {
 	struct boot_info *bi = &kernel_boot_info;

@@ -45,7 +45,16 @@ struct netdev_ops {
 	void (*rx_release)(struct netdev *nd, void *rx_token);
 	/* Harvest RX and TX completions now (poll and hybrid modes; harmless in irq mode). */
 	void (*poll)(struct netdev *nd);
+	/* Receive filtering (optional; NULL: the device takes what its hardware lets through).
+	 * set_promisc: every frame, or only those for the filter. set_mac_filter: the unicast
+	 * addresses received besides the card's own (at most NETDEV_MAX_FILTER). Both return 0,
+	 * -EOPNOTSUPP when the device cannot filter, -EINVAL, or -EIO when it refused. Thread
+	 * context; they may wait for the device. */
+	int (*set_promisc)(struct netdev *nd, bool on);
+	int (*set_mac_filter)(struct netdev *nd, const uint8_t (*macs)[6], unsigned n);
 };
+
+#define NETDEV_MAX_FILTER 7
 
 #define NETDEV_MAX_FRAGS 16
 

@@ -42,8 +42,6 @@ struct netif *net_port_netif(struct netdev *nd);
 const struct net_port_stats *net_port_stats(const struct netdev *nd);
 /* "dhcp", "static" or "" (not configured yet). */
 const char *net_port_config_source(const struct netdev *nd);
-/* The device whose interface lwIP routes to dest (host order IPv4), or NULL. */
-struct netdev *net_port_route(uint32_t dest_be);
 
 /* Frames the shell's raw TX benchmark hands to ops->xmit use these tokens, not pbufs: tx_done
  * counts them in net_port_raw_done instead of freeing a pbuf. */

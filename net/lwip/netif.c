@@ -119,17 +119,6 @@ const char *net_port_config_source(const struct netdev *nd)
 	return pp && pp->source ? pp->source : "";
 }
 
-struct netdev *net_port_route(uint32_t dest_be)
-{
-	ip4_addr_t a;
-	a.addr = dest_be;
-	struct netif *n = ip4_route(&a);
-	for (unsigned i = 0; i < nports; i++)
-		if (n == &ports[i].netif)
-			return ports[i].nd;
-	return NULL;
-}
-
 /* ---- TX ---------------------------------------------------------------------------------- */
 
 /* Ones'-complement sum of a 16-bit big-endian word sequence; folded at the end. */

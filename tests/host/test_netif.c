@@ -140,7 +140,8 @@ static void fake_poll(struct netdev *nd)
 		hook(f);
 }
 
-static const struct netdev_ops fake_ops = {fake_xmit, fake_rx_release, fake_poll};
+static const struct netdev_ops fake_ops = {
+	.xmit = fake_xmit, .rx_release = fake_rx_release, .poll = fake_poll};
 
 static struct fake eth0 = {.nd = {.name = "eth0",
 				  .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56},

@@ -1040,19 +1040,19 @@ static void promisc(enum virtio_mode mode)
 	virtio_options.mode = mode;
 	ctrl_model(F_CTRL_VQ | F_CTRL_RX);
 	net.ctrl_ack = 0;
-	assert_int_equal(virtio_net_set_promisc(st.nd, true), 0);
+	assert_int_equal(st.nd->ops->set_promisc(st.nd, true), 0);
 	assert_int_equal(net.nctrl, 1);
 	assert_int_equal(net.ctrl[0].cls, 0); /* VIRTIO_NET_CTRL_RX */
 	assert_int_equal(net.ctrl[0].cmd, 0); /* VIRTIO_NET_CTRL_RX_PROMISC */
 	assert_int_equal(net.ctrl[0].len, 1);
 	assert_int_equal(net.ctrl[0].data[0], 1);
-	assert_int_equal(virtio_net_set_promisc(st.nd, false), 0);
+	assert_int_equal(st.nd->ops->set_promisc(st.nd, false), 0);
 	assert_int_equal(net.ctrl[1].len, 1);
 	assert_int_equal(net.ctrl[1].data[0], 0);
 	net.ctrl_ack = 1; /* VIRTIO_NET_ERR */
-	assert_int_equal(virtio_net_set_promisc(st.nd, true), -EIO);
+	assert_int_equal(st.nd->ops->set_promisc(st.nd, true), -EIO);
 	net.ctrl_ack = 0;
-	assert_int_equal(virtio_net_set_promisc(st.nd, true), 0);
+	assert_int_equal(st.nd->ops->set_promisc(st.nd, true), 0);
 	assert_int_equal(net.nctrl, 4);
 	assert_int_equal(st.in_irq_calls, 0);
 	assert_clean();
@@ -1077,8 +1077,8 @@ static void test_ctrl_without_ctrl_rx(void **state)
 {
 	(void)state;
 	ctrl_model(F_CTRL_VQ);
-	assert_int_equal(virtio_net_set_promisc(st.nd, true), -EOPNOTSUPP);
-	assert_int_equal(virtio_net_set_mac_filter(st.nd, NULL, 0), -EOPNOTSUPP);
+	assert_int_equal(st.nd->ops->set_promisc(st.nd, true), -EOPNOTSUPP);
+	assert_int_equal(st.nd->ops->set_mac_filter(st.nd, NULL, 0), -EOPNOTSUPP);
 	assert_int_equal(net.nctrl, 0);
 	assert_clean();
 }
@@ -1092,7 +1092,7 @@ static void test_ctrl_without_ctrl_vq(void **state)
 	/* 5.1.3.1: CTRL_RX is offered but must not be accepted without CTRL_VQ. */
 	assert_true(the_vd()->device_features & F_CTRL_RX);
 	assert_false(the_vd()->features & F_CTRL_RX);
-	assert_int_equal(virtio_net_set_promisc(st.nd, true), -EOPNOTSUPP);
+	assert_int_equal(st.nd->ops->set_promisc(st.nd, true), -EOPNOTSUPP);
 	assert_int_equal(net.nctrl, 0);
 	assert_clean();
 }
@@ -1104,7 +1104,7 @@ static void test_ctrl_mac_filter(void **state)
 	(void)state;
 	ctrl_model(F_CTRL_VQ | F_CTRL_RX);
 	static const uint8_t extra[2][6] = {{0x02, 1, 2, 3, 4, 5}, {0x02, 6, 7, 8, 9, 10}};
-	assert_int_equal(virtio_net_set_mac_filter(st.nd, extra, 2), 0);
+	assert_int_equal(st.nd->ops->set_mac_filter(st.nd, extra, 2), 0);
 	assert_int_equal(net.nctrl, 1);
 	const struct vfn_ctrl_cmd *c = &net.ctrl[0];
 	assert_int_equal(c->cls, 1); /* VIRTIO_NET_CTRL_MAC */
@@ -1117,7 +1117,7 @@ static void test_ctrl_mac_filter(void **state)
 	assert_int_equal(c->len, sizeof(want));
 	assert_memory_equal(c->data, want, sizeof(want));
 	net.ctrl_ack = 1;
-	assert_int_equal(virtio_net_set_mac_filter(st.nd, extra, 0), -EIO);
+	assert_int_equal(st.nd->ops->set_mac_filter(st.nd, extra, 0), -EIO);
 	uint8_t want0[4 + 6 + 4] = {1, 0, 0, 0};
 	memcpy(want0 + 4, MAC, 6);
 	assert_int_equal(net.ctrl[1].len, sizeof(want0));

@@ -37,7 +37,7 @@ import uuid
 import pytest
 
 import vireo
-from rawframes import RawPeer
+from rawframes import RawPeer, eth
 
 GUEST_IP = "10.0.2.15"
 GATEWAY = "10.0.2.2"
@@ -656,6 +656,47 @@ def test_raw_frames_flood_and_malformed(boot, raw_peer, mrg):
     assert d["driver"]["rx_errors"] == c["errors"] and d["driver"]["rx_dropped"] == c["dropped"], d
     assert d["stack"]["rx_drops"] == 0, d
     print(f"eth1 after all: {c}")
+
+
+def test_rx_filter_promisc_and_mac_table(boot, raw_peer):
+    """`net promisc` and `net filter` through virtio-net's control queue (CTRL_RX PROMISC,
+    CTRL_MAC TABLE_SET), judged by QEMU's own receive filter: with promiscuous mode off a
+    frame for a foreign unicast address never reaches the guest, one for an address in the
+    table does, and promiscuous mode on lets everything through."""
+    peer = raw_peer
+    v = start(boot, append=f"net.eth1.ip={ETH1_IP}/24 net.eth1.dhcp=0",
+              nic_extra=["-netdev", peer.netdev_arg(), "-device", "virtio-net-pci,netdev=n1"])
+    wait_net(v)
+    mac = peer.arp_resolve(ETH1_IP)
+    assert mac is not None
+    foreign, listed = b"\x02\x00\x00\x99\x99\x01", b"\x02\x00\x00\x99\x99\x02"
+
+    def received(dst, n=5):
+        """How many of n frames for dst the guest's driver received (a barrier echo after
+        them proves the guest has seen everything sent before it)."""
+        before = eth1_counts(v)["rx"]
+        for i in range(n):
+            peer.send(eth(dst, peer.mac, 0x88B5, bytes([i]) * 46))  # local experimental type
+        assert peer.barrier(ETH1_IP, mac)
+        return eth1_counts(v)["rx"] - before - 1
+
+    assert received(foreign) == 5  # QEMU starts promiscuous (its reset state)
+    assert v.run("net promisc eth1 off") == "" and v.run("echo $?").strip() == "0"
+    assert received(foreign) == 0 and received(listed) == 0
+    assert received(mac) == 5  # the card's own address always passes
+    assert v.run("net filter eth1 02:00:00:99:99:02") == ""
+    assert received(listed) == 5 and received(foreign) == 0
+    assert v.run("net promisc eth1 on") == ""
+    assert received(foreign) == 5
+    # Bad input: a clear error and a non-zero status; the device is unharmed.
+    for cmd, msg in [("net promisc eth9 on", "no interface 'eth9'"),
+                     ("net promisc eth1 maybe", "usage: net"),
+                     ("net filter eth1 02:00:00:99:99", "bad MAC address"),
+                     ("net filter eth1 " + " ".join(["02:00:00:00:00:01"] * 8), "usage: net")]:
+        assert msg in v.run(cmd), cmd
+        assert v.run("echo $?").strip() != "0", cmd
+    blk = device_block(v.run("virtio"), "eth1")
+    assert "BROKEN" not in blk and "FAILED" not in blk, blk
 
 
 def test_raw_frames_poll_mode_flood(boot, raw_peer):

@@ -432,7 +432,8 @@ static int ctrl_cmd(struct vnet *n, uint8_t class, uint8_t cmd, const void *data
 	return m->ack == VIRTIO_NET_OK ? 0 : -EIO;
 }
 
-int virtio_net_set_promisc(struct netdev *nd, bool on)
+/* 5.1.6.5.1: CTRL_RX PROMISC (VIRTIO_NET_F_CTRL_RX). */
+static int net_set_promisc(struct netdev *nd, bool on)
 {
 	struct vnet *n = from_nd(nd);
 	if (!virtio_has_feature(n->vd, VIRTIO_NET_F_CTRL_RX))
@@ -441,12 +442,14 @@ int virtio_net_set_promisc(struct netdev *nd, bool on)
 	return ctrl_cmd(n, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &v, 1);
 }
 
-int virtio_net_set_mac_filter(struct netdev *nd, const uint8_t (*extra)[6], unsigned count)
+/* Replace the unicast/multicast MAC filter (CTRL_MAC TABLE_SET) with the card's own address
+ * plus `extra` addresses. */
+static int net_set_mac_filter(struct netdev *nd, const uint8_t (*extra)[6], unsigned count)
 {
 	struct vnet *n = from_nd(nd);
 	if (!virtio_has_feature(n->vd, VIRTIO_NET_F_CTRL_RX))
 		return -EOPNOTSUPP;
-	if (count > 7)
+	if (count > NETDEV_MAX_FILTER)
 		return -EINVAL;
 	/* 5.1.6.5.2: two tables, unicast then multicast, each a le32 count and the entries. */
 	uint8_t buf[sizeof(n->ctrl->data)];
@@ -469,6 +472,8 @@ static const struct netdev_ops net_ops = {
 	.xmit = net_xmit,
 	.rx_release = rx_release,
 	.poll = net_poll,
+	.set_promisc = net_set_promisc,
+	.set_mac_filter = net_set_mac_filter,
 };
 
 static int alloc_buffers(struct vnet *n)

@@ -74,12 +74,4 @@ struct virtio_net_ctrl_hdr {
 
 /* Register the driver with the virtio core. */
 int virtio_net_register(void);
-/* Control-queue commands for the shell (`net promisc`): 0, -EOPNOTSUPP without CTRL_RX,
- * -EIO when the device answers ERR. */
-struct netdev;
-int virtio_net_set_promisc(struct netdev *nd, bool on);
-/* Replace the unicast/multicast MAC filter (CTRL_MAC TABLE_SET) with the card's own address
- * plus `extra` addresses. */
-int virtio_net_set_mac_filter(struct netdev *nd, const uint8_t (*extra)[6], unsigned n);
-
 #endif
