@@ -1,9 +1,11 @@
 /*
  * kernel_main: where both boot paths meet. The order matters and is the whole story of how a
  * PC comes up:
- *   console → descriptor tables (so faults are reported) → pages
- *   → ACPI (where the interrupt controllers are) → page tables → heap → PIC off, LAPIC, IOAPIC → clock and tick
- *   → command line → devices → "ready" → commands from the command line → shell.
+ *   console → descriptor tables (so faults are reported) → pages → ACPI (where the interrupt
+ *   controllers are; before paging, which unmaps page 0 where the RSDP search starts) → page
+ *   tables → heap → command line (options such as clock= are read by what follows) → PIC off,
+ *   LAPIC, IOAPIC, clock and tick → devices and services → "ready" → commands from the command
+ *   line → shell.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
