@@ -32,43 +32,28 @@ uint32_t pci_port_cfg_read(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, i
 {
 	if (ecam.base) {
 		volatile void *a = pci_ecam_addr(&ecam, bus, dev, fn, off);
-		if (!a)
-			return 0xFFFFFFFFu;
-		return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
+		return a ? mmio_read(a, w) : 0xFFFFFFFFu;
 	}
 	uint32_t addr = pci_portio_address(bus, dev, fn, off);
 	if (!addr)
 		return 0xFFFFFFFFu;
 	outl(PCI_CONFIG_ADDRESS, addr);
-	uint16_t port = pci_portio_data_port(off);
-	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
+	return pio_read(pci_portio_data_port(off), w);
 }
 
 void pci_port_cfg_write(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, int w, uint32_t v)
 {
 	if (ecam.base) {
 		volatile void *a = pci_ecam_addr(&ecam, bus, dev, fn, off);
-		if (!a)
-			return;
-		if (w == 1)
-			mmio_write8(a, (uint8_t)v);
-		else if (w == 2)
-			mmio_write16(a, (uint16_t)v);
-		else
-			mmio_write32(a, v);
+		if (a)
+			mmio_write(a, w, v);
 		return;
 	}
 	uint32_t addr = pci_portio_address(bus, dev, fn, off);
 	if (!addr)
 		return;
 	outl(PCI_CONFIG_ADDRESS, addr);
-	uint16_t port = pci_portio_data_port(off);
-	if (w == 1)
-		outb(port, (uint8_t)v);
-	else if (w == 2)
-		outw(port, (uint16_t)v);
-	else
-		outl(port, v);
+	pio_write(pci_portio_data_port(off), w, v);
 }
 
 void *pci_port_map_mmio(uint64_t phys, uint64_t size)

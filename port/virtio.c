@@ -97,30 +97,20 @@ void virtio_unlock(unsigned long flags)
 
 uint32_t virtio_reg_read(const volatile void *a, int w)
 {
-	return w == 1 ? mmio_read8(a) : w == 2 ? mmio_read16(a) : mmio_read32(a);
+	return mmio_read(a, w);
 }
 
 void virtio_reg_write(volatile void *a, int w, uint32_t v)
 {
-	if (w == 1)
-		mmio_write8(a, (uint8_t)v);
-	else if (w == 2)
-		mmio_write16(a, (uint16_t)v);
-	else
-		mmio_write32(a, v);
+	mmio_write(a, w, v);
 }
 
 uint32_t virtio_pio_read(uint16_t port, int w)
 {
-	return w == 1 ? inb(port) : w == 2 ? inw(port) : inl(port);
+	return pio_read(port, w);
 }
 
 void virtio_pio_write(uint16_t port, int w, uint32_t v)
 {
-	if (w == 1)
-		outb(port, (uint8_t)v);
-	else if (w == 2)
-		outw(port, (uint16_t)v);
-	else
-		outl(port, v);
+	pio_write(port, w, v);
 }

@@ -4,12 +4,13 @@
 #
 #   apt_private DIR "deb-src" ""            # DIR/apt/sources.list: deb-src MIRROR SUITE main
 #   apt_private DIR "deb" "-backports"      # ... deb MIRROR SUITE-backports main
-#   apt-get "${apt_opts[@]}" update
+#   apt-get "${apt_opts[@]}" download PKG   # the lists are already updated (DIR/apt/update.log)
 #
 # The mirror and release are the machine's own first Debian "deb" source (not -security, not
 # -updates, not a third-party repository): the deb822 file of Debian 12, or the one-line
 # sources.list of older systems. Sets the array apt_opts and the variables apt_mirror and
-# apt_suite; calls die (defined by the caller) when the release cannot be told.
+# apt_suite, says which source it uses, and runs apt-get update with it; calls die (defined by
+# the caller) when the release cannot be told or the update fails.
 
 apt_private() {
 	local dir=$1 type=$2 suffix=$3
@@ -67,4 +68,8 @@ apt_private() {
 	# apt downloads as the unprivileged _apt user, which cannot write into a root-owned build
 	# folder; download as ourselves instead (the same thing apt does, with a warning, anyway).
 	[ "$(id -u)" -ne 0 ] || apt_opts+=(-o "APT::Sandbox::User=root")
+
+	echo "$(basename "$0" .sh): $type $mirror $apt_suite main (private apt configuration in $apt_dir)"
+	apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 ||
+		{ cat "$apt_dir/update.log" >&2; die "apt-get update failed"; }
 }

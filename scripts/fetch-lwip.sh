@@ -28,11 +28,7 @@ command -v dpkg-source >/dev/null || die "dpkg-source not found: install dpkg-de
 
 . "$(dirname "$0")/apt-private.sh"
 apt_private "$out" deb-src ""
-apt_dir=$out/apt
 
-echo "fetch-lwip: deb-src $apt_mirror $apt_suite main (private apt configuration in $apt_dir)"
-apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 ||
-	{ cat "$apt_dir/update.log" >&2; die "apt-get update failed"; }
 
 work=$out/pkg
 rm -rf "$work" "$out/src"

@@ -28,10 +28,6 @@ command -v apt-get >/dev/null || die "apt-get not found (a Debian or Ubuntu mach
 
 . "$(dirname "$0")/apt-private.sh"
 apt_private "$out" deb -backports
-apt_dir=$out/apt
-echo "fetch-qemu: deb $apt_mirror $apt_suite main (private apt configuration in $apt_dir)"
-apt-get "${apt_opts[@]}" -q update >"$apt_dir/update.log" 2>&1 ||
-	{ cat "$apt_dir/update.log" >&2; die "apt-get update failed"; }
 
 debs=$out/debs
 rm -rf "$debs" "$out/root"

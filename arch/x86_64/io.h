@@ -75,4 +75,36 @@ static inline void mmio_write64(volatile void *addr, uint64_t v)
 	*(volatile uint64_t *)addr = v;
 }
 
+/* One access of width 1, 2 or 4 bytes chosen at run time (the ports of the portable layers
+ * take the width as an argument). */
+static inline uint32_t pio_read(uint16_t port, int width)
+{
+	return width == 1 ? inb(port) : width == 2 ? inw(port) : inl(port);
+}
+
+static inline void pio_write(uint16_t port, int width, uint32_t v)
+{
+	if (width == 1)
+		outb(port, (uint8_t)v);
+	else if (width == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
+
+static inline uint32_t mmio_read(const volatile void *addr, int width)
+{
+	return width == 1 ? mmio_read8(addr) : width == 2 ? mmio_read16(addr) : mmio_read32(addr);
+}
+
+static inline void mmio_write(volatile void *addr, int width, uint32_t v)
+{
+	if (width == 1)
+		mmio_write8(addr, (uint8_t)v);
+	else if (width == 2)
+		mmio_write16(addr, (uint16_t)v);
+	else
+		mmio_write32(addr, v);
+}
+
 #endif

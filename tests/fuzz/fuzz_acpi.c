@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_target.h"
 #include "lib/acpi/acpi.h"
 #include "lib/acpi/acpi_port.h"
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_target.h"
 #include "drivers/virtio/ring/ring_port.h"
 #include "drivers/virtio/ring/virtio_ring.h"
 #include "drivers/virtio/ring/virtqueue.h"

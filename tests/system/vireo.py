@@ -54,7 +54,8 @@ PROMPT_RE = re.compile(r"^vireo(?: \[\d+\])?> ", re.M)
 
 
 class Vireo:
-    def __init__(self, boot="multiboot", machine="q35", append="", mem=256, extra=(), timeout=120):
+    def __init__(self, boot="multiboot", machine="q35", append="", mem=256, extra=(), timeout=120,
+                 kernel=None):
         self.tmp = tempfile.mkdtemp(prefix="vireo-test-")
         self.monitor_path = os.path.join(self.tmp, "monitor.sock")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
@@ -65,7 +66,7 @@ class Vireo:
                 "-monitor", f"unix:{self.monitor_path},server,nowait",
                 "-qmp", f"unix:{self.qmp_path},server,nowait"]
         if boot == "multiboot":
-            args += ["-kernel", os.path.join(BUILD, "vireo.elf")]
+            args += ["-kernel", kernel or os.path.join(BUILD, "vireo.elf")]
         elif boot == "uefi":
             args += ["-bios", OVMF, "-kernel", os.path.join(BUILD, "vireo.efi")]
         elif boot == "uefi-esp":
@@ -97,18 +98,7 @@ class Vireo:
 
     def expect(self, text, timeout=None, start=0):
         """Wait until text appears in the output after offset start; return the offset past it."""
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            i = self.output.find(text, start)
-            if i >= 0:
-                return i + len(text)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {text!r}; output so far:\n{self.output[-4000:]}")
-            if self._read_some(deadline) is False and self.proc.poll() is not None:
-                i = self.output.find(text, start)
-                if i >= 0:
-                    return i + len(text)
-                raise EOFError(f"QEMU exited ({self.proc.returncode}) before {text!r}:\n{self.output[-4000:]}")
+        return self.expect_re(re.compile(re.escape(text)), timeout, start).end()
 
     def expect_re(self, pattern, timeout=None, start=0):
         """Like expect, for a compiled regular expression; returns the match."""
@@ -118,13 +108,14 @@ class Vireo:
             if m:
                 return m
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for /{pattern.pattern[:80]}/; output so far:\n"
+                raise TimeoutError(f"timed out waiting for {pattern.pattern[:80]!r}; output so far:\n"
                                    f"{self.output[-4000:]}")
             if self._read_some(deadline) is False and self.proc.poll() is not None:
                 m = pattern.search(self.output, start)
                 if m:
                     return m
-                raise EOFError(f"QEMU exited ({self.proc.returncode}):\n{self.output[-4000:]}")
+                raise EOFError(f"QEMU exited ({self.proc.returncode}) before {pattern.pattern[:80]!r}:\n"
+                               f"{self.output[-4000:]}")
 
     def ready(self, timeout=None):
         return self.expect("vireo: ready in", timeout)
