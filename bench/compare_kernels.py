@@ -22,10 +22,10 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import linux_guest as lg  # noqa: E402
 from vireo import Vireo, exit_code  # noqa: E402
 
-CMDS = [("irq", 1, "blk bench vda rw=randread bs=4096 qd=1 n=3000"),
-        ("irq", 32, "blk bench vda rw=randread bs=4096 qd=32 n=20000"),
-        ("poll", 1, "blk bench vda rw=randread bs=4096 qd=1 n=3000"),
-        ("poll", 32, "blk bench vda rw=randread bs=4096 qd=32 n=20000")]
+CMDS = [("irq", 1, "blk bench vda rw=randread bs=4096 qd=1 n=20000"),
+        ("irq", 32, "blk bench vda rw=randread bs=4096 qd=32 n=200000"),
+        ("poll", 1, "blk bench vda rw=randread bs=4096 qd=1 n=20000"),
+        ("poll", 32, "blk bench vda rw=randread bs=4096 qd=32 n=200000")]
 
 
 def boot_once(kernel):
@@ -35,7 +35,7 @@ def boot_once(kernel):
     try:
         v.ready()
         wall = (time.monotonic() - t0) * 1000
-        own = int(re.search(r"vireo: ready in (\d+) ms", v.output).group(1))
+        own = int(v.expect_re(re.compile(r"vireo: ready in (\d+) ms")).group(1))
         assert exit_code(v.wait_exit()) == 0
     finally:
         v.close()

@@ -41,7 +41,7 @@
 #define SLOT_PAGES 3 /* 16 sectors (2 pages) starting anywhere in the first page */
 #define GEN_UNKNOWN 0xffffffffu /* a failed write: the content is undefined */
 #define FILL_CHUNK (128u * 1024)
-#define WAIT_NS 30000000000ull
+#define WAIT_NS VIRTIO_TIMEOUT_NS
 #define MAX_REPORTS 8
 
 struct soak_hdr {

@@ -139,7 +139,7 @@ static int blk_async_queue_full(void)
 	/* Each request takes one descriptor (indirect) or three (header, data, status). */
 	KT_ASSERT(queued == ring || queued == ring / 3);
 	want_done = queued;
-	KT_ASSERT(vblk_wait(d, all_done, &s, 30000000000ull) == 0);
+	KT_ASSERT(vblk_wait(d, all_done, &s, VIRTIO_TIMEOUT_NS) == 0);
 	KT_ASSERT_EQ(s.done, queued);
 	KT_ASSERT_EQ(s.first_error, 0);
 	KT_ASSERT_EQ(virtqueue_num_free(vblk_queue(d)), ring);

@@ -221,7 +221,7 @@ static bool bench_all_back(void *arg)
 static int bench_stop(struct bench *b, int err)
 {
 	vblk_kick(b->d);
-	vblk_wait(b->d, bench_all_back, b, 30000000000ull);
+	vblk_wait(b->d, bench_all_back, b, VIRTIO_TIMEOUT_NS);
 	return err;
 }
 
@@ -256,7 +256,7 @@ static int run_bench(struct bench *b)
 	}
 	vblk_kick(b->d);
 	while (b->completed < b->n) {
-		int err = vblk_wait(b->d, bench_has_done, b, 30000000000ull);
+		int err = vblk_wait(b->d, bench_has_done, b, VIRTIO_TIMEOUT_NS);
 		if (err)
 			return err;
 		/* Take every completion, then refill them all and kick once: the batch is what
