@@ -53,7 +53,7 @@ HOST_LIBS   := -lcmocka -lpthread
 # Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
 KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/acpi lib/newlib port shell selftest net \
 	net/lwip drivers/pci drivers/virtio/ring drivers/virtio/core drivers/virtio/pci \
-	drivers/virtio/blk drivers/virtio/net drivers/virtio/rng
+	drivers/virtio/mmio drivers/virtio/blk drivers/virtio/net drivers/virtio/rng
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 

@@ -1,6 +1,6 @@
 /*
  * Device bring-up: the virtio options from the command line, driver registration, PCI
- * enumeration, every registered driver's probe, and what needs a device once they are up
+ * enumeration and probing, the virtio-mmio windows, and what needs a device once they are up
  * (rand() seeded from virtio-rng, the network stack's services).
  *
  *   virtio.mode=irq|poll|hybrid     every device (default irq)
@@ -13,12 +13,15 @@
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/blk/virtio_blk.h"
 #include "drivers/virtio/core/virtio.h"
+#include "drivers/virtio/mmio/virtio_mmio.h"
 #include "drivers/virtio/net/virtio_net.h"
 #include "drivers/virtio/pci/virtio_pci.h"
 #include "drivers/virtio/rng/virtio_rng.h"
 #include "kernel/cmdline.h"
 #include "kernel/idle.h"
+#include "arch/x86_64/paging.h"
 #include "kernel/kernel.h"
+#include "kernel/platform.h"
 #include "net/services.h"
 #include "port/pci.h"
 
@@ -80,6 +83,62 @@ static void virtio_options_init(void)
 	virtio_net_register();
 }
 
+/* ---- virtio-mmio: where the windows are ----
+ * Two sources, documented in docs/VIRTIO.md ("virtio-mmio"): the command line's Linux syntax
+ * virtio_mmio.device=<size>@<base>:<irq> (Firecracker, cloud-hypervisor, and QEMU's microvm on
+ * the PVH path put them there), and the DSDT's LNRO0005 devices (QEMU's microvm with ACPI,
+ * which is also how the multiboot path, whose command line QEMU does not extend, finds them).
+ * A window named by both is used once; the DSDT's trigger mode wins, since the command line
+ * has none. A malformed entry is reported and skipped; the others are still used. */
+#define MAX_WINDOWS 32
+
+static int add_window(struct virtio_mmio_window *ws, unsigned *n,
+		      const struct virtio_mmio_window *w)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (ws[i].phys == w->phys)
+			return 0; /* the same device from the other source */
+	if (*n == MAX_WINDOWS) {
+		printf("virtio-mmio: more than %d windows; %#llx ignored\n", MAX_WINDOWS,
+		       (unsigned long long)w->phys);
+		return -ENOSPC;
+	}
+	ws[(*n)++] = *w;
+	return 0;
+}
+
+static void virtio_mmio_discover(void)
+{
+	struct virtio_mmio_window ws[MAX_WINDOWS];
+	unsigned n = 0;
+	for (unsigned i = 0; kernel_acpi_ok && i < kernel_acpi.nmmio; i++) {
+		const struct acpi_mmio_device *a = &kernel_acpi.mmio[i];
+		struct virtio_mmio_window w = {.phys = a->base, .size = a->size, .irq = a->gsi,
+					       .irq_level = a->level,
+					       .irq_active_low = a->active_low, .source = "acpi"};
+		add_window(ws, &n, &w);
+	}
+	const char *v;
+	for (unsigned i = 0; (v = cmdline_get_nth("virtio_mmio.device", i)); i++) {
+		struct virtio_mmio_window w;
+		char why[120];
+		if (virtio_mmio_parse(v, &w, why, sizeof(why))) {
+			printf("virtio-mmio: bad virtio_mmio.device=%s; skipped\n", why);
+			continue;
+		}
+		add_window(ws, &n, &w);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].base = mmio_map(ws[i].phys, ws[i].size);
+		if (!ws[i].base) {
+			printf("virtio-mmio: cannot map %#llx+%#llx; skipped\n",
+			       (unsigned long long)ws[i].phys, (unsigned long long)ws[i].size);
+			continue;
+		}
+		virtio_mmio_add(&ws[i]);
+	}
+}
+
 /* After probing: seed newlib's rand()/random() from the entropy device when there is one. */
 static void seed_rand(void)
 {
@@ -97,6 +156,7 @@ void drivers_init(void)
 	int n = pci_init(kernel_pci_config_setup());
 	printf("pci: %d functions via %s\n", n, kernel_pci_mechanism());
 	pci_probe_all();
+	virtio_mmio_discover();
 	seed_rand();
 	net_services_start();
 }

@@ -17,6 +17,7 @@
 #include "drivers/pci/pci_access.h"
 #include "drivers/pci/pci_port.h"
 #include "drivers/pci/pci_regs.h"
+#include "kernel/irq_lines.h"
 #include "kernel/kernel.h"
 #include "kernel/platform.h"
 #include "port/pci.h"
@@ -76,40 +77,6 @@ void pci_port_msi_compose(uint8_t vector, uint32_t cpu, uint64_t *addr, uint32_t
 	msi_compose(vector, cpu, addr, data);
 }
 
-/* One IOAPIC input per INTx line, shared by every function on it. Each line in use gets one
- * vector and one dispatcher (registered once, so any number of functions may share a line);
- * the dispatcher runs every handler attached to the line. A handler returns true when its
- * device was asserting the line; an interrupt no handler claims is counted as spurious for that
- * line (shown by `lspci -v`). */
-#define MAX_INTX_SLOTS 32
-#define MAX_INTX_LINES 16
-static struct intx_slot {
-	pci_intx_handler_t handler;
-	void *arg;
-	struct intx_slot *next; /* next handler on the same line */
-} slots[MAX_INTX_SLOTS];
-static int nslots;
-static struct intx_line {
-	uint8_t line, vector;
-	uint32_t gsi;
-	unsigned nhandlers;
-	struct intx_slot *first;
-	uint64_t count, spurious;
-} lines[MAX_INTX_LINES];
-static int nlines;
-
-static void intx_dispatch(void *ctx)
-{
-	struct intx_line *l = ctx;
-	bool claimed = false;
-
-	l->count++;
-	for (struct intx_slot *s = l->first; s; s = s->next)
-		claimed |= s->handler(s->arg); /* every handler runs: several may be asserting */
-	if (!claimed)
-		l->spurious++;
-}
-
 /* A PCI interrupt line's GSI and polarity: the MADT override for that IRQ when there is one
  * (QEMU's tables describe its PCI lines as level, active high), else PCI's default of level
  * triggered, active low (PCI local bus spec 2.2.6). */
@@ -135,49 +102,9 @@ int pci_port_intx_attach(const struct pci_dev *dev, uint8_t line, pci_intx_handl
 			 void *arg)
 {
 	(void)dev;
-	struct intx_line *l = NULL;
-
-	if (!handler)
-		return -EINVAL;
-	if (nslots == MAX_INTX_SLOTS)
-		return -ENOSPC;
-	for (int i = 0; i < nlines; i++)
-		if (lines[i].line == line)
-			l = &lines[i];
-	if (!l) {
-		if (nlines == MAX_INTX_LINES)
-			return -ENOSPC;
-		int v = irq_alloc_vector();
-		if (v < 0)
-			return v;
-		bool level, active_low;
-		uint32_t gsi = pci_line_to_gsi(line, &level, &active_low);
-		struct intx_line *n = &lines[nlines];
-		*n = (struct intx_line){.line = line, .vector = (uint8_t)v, .gsi = gsi};
-		/* Dispatcher first (it claims the vector), then the IOAPIC route: the line may
-		 * already be asserted. Nothing is recorded if either fails. */
-		int err = irq_register(n->vector, intx_dispatch, n);
-		if (err)
-			return err;
-		err = ioapic_route(gsi, n->vector, level, active_low, lapic_id());
-		if (err) {
-			irq_unregister(n->vector, intx_dispatch, n);
-			return err;
-		}
-		l = n;
-		nlines++;
-	}
-	/* Append at the tail with interrupts off: the dispatcher may walk the list. */
-	struct intx_slot *s = &slots[nslots++];
-	*s = (struct intx_slot){handler, arg, NULL};
-	uint64_t fl = cpu_irq_save();
-	struct intx_slot **pp = &l->first;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = s;
-	l->nhandlers++;
-	cpu_irq_restore(fl);
-	return 0;
+	bool level, active_low;
+	uint32_t gsi = pci_line_to_gsi(line, &level, &active_low);
+	return irq_line_attach("intx", line, gsi, level, active_low, handler, arg);
 }
 
 void pci_port_log(const char *fmt, ...)
@@ -211,11 +138,5 @@ const char *kernel_pci_mechanism(void)
 /* Per-line INTx statistics, after the function list of `lspci -v`. */
 void kernel_pci_intx_print(void)
 {
-	for (int i = 0; i < nlines; i++) {
-		const struct intx_line *l = &lines[i];
-		printf("intx: line %u gsi %u vector %#x handlers %u interrupts %llu spurious %llu\n",
-		       l->line, (unsigned)l->gsi, l->vector, l->nhandlers,
-		       (unsigned long long)l->count, (unsigned long long)l->spurious);
-	}
+	irq_lines_print("intx");
 }
-

@@ -12,6 +12,7 @@
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/lapic.h"
 #include "kernel/idle.h"
+#include "kernel/irq_lines.h"
 #include "kernel/page_alloc.h"
 #include "kernel/time.h"
 
@@ -113,4 +114,10 @@ uint32_t virtio_pio_read(uint16_t port, int w)
 void virtio_pio_write(uint16_t port, int w, uint32_t v)
 {
 	pio_write(port, w, v);
+}
+
+int virtio_irq_line_attach(uint32_t line, bool level, bool active_low, bool (*fn)(void *ctx),
+			   void *ctx)
+{
+	return irq_line_attach("mmio", line, line, level, active_low, fn, ctx);
 }

@@ -483,6 +483,108 @@ static void find_s5(struct ctx *c, const struct acpi_sdt_header *h)
 	acpi_log(c, "DSDT: no usable \\_S5_ object; ACPI power-off unavailable");
 }
 
+/* ---- DSDT: virtio-mmio devices (_HID "LNRO0005", 6.1.5 _HID, 6.2.13 _CRS) ---- */
+
+static uint16_t le16_at(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32_at(const uint8_t *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * Walk a resource template (6.4: small descriptors tag = name << 3 | length, large ones
+ * 0x80 | name with a 16-bit length) for a Memory32Fixed window and an Extended Interrupt.
+ * Returns true when both were found inside [p, end).
+ */
+static bool parse_mmio_resources(const uint8_t *p, const uint8_t *end, struct acpi_mmio_device *d)
+{
+	bool mem = false, irq = false;
+	while (p < end) {
+		uint8_t tag = p[0];
+		const uint8_t *body;
+		size_t blen;
+		if (tag & 0x80) {
+			if (end - p < 3)
+				return false;
+			blen = le16_at(p + 1);
+			body = p + 3;
+		} else {
+			if (tag == ACPI_RES_END_TAG)
+				break;
+			blen = tag & 7;
+			body = p + 1;
+		}
+		if ((size_t)(end - body) < blen)
+			return false; /* a descriptor running past the buffer */
+		if (tag == ACPI_RES_MEMORY32_FIXED && blen >= 9) {
+			d->base = le32_at(body + 1);
+			d->size = le32_at(body + 5);
+			mem = d->size != 0;
+		} else if (tag == ACPI_RES_EXT_IRQ && blen >= 6 && body[1] >= 1) {
+			d->level = !(body[0] & ACPI_RES_IRQ_EDGE);
+			d->active_low = body[0] & ACPI_RES_IRQ_ACTIVE_LOW;
+			d->gsi = le32_at(body + 2);
+			irq = true;
+		}
+		p = body + blen;
+	}
+	return mem && irq;
+}
+
+/*
+ * Find Device(...) { Name(_HID, "LNRO0005") ... Name(_CRS, ResourceTemplate() {...}) } without
+ * an interpreter, as for \_S5_: QEMU's microvm declares each virtio-mmio window this way. The
+ * _CRS is looked for after the _HID, before the next Device.
+ */
+static void find_mmio_devices(struct ctx *c, const struct acpi_sdt_header *h)
+{
+	static const uint8_t hid[] = {AML_NAME_OP, '_', 'H', 'I', 'D', AML_STRING_PREFIX,
+				      'L', 'N', 'R', 'O', '0', '0', '0', '5', 0};
+	const uint8_t *aml = (const uint8_t *)h + sizeof(*h);
+	size_t len = h->length - sizeof(*h);
+
+	for (size_t i = 0; i + sizeof(hid) <= len; i++) {
+		if (memcmp(aml + i, hid, sizeof(hid)) != 0)
+			continue;
+		bool found = false;
+		for (size_t j = i + sizeof(hid); j + 6 <= len && !found; j++) {
+			if (aml[j] == AML_EXT_OP && aml[j + 1] == AML_DEVICE_OP)
+				break; /* the next device: this one has no _CRS */
+			if (aml[j] != AML_NAME_OP || memcmp(aml + j + 1, "_CRS", 4) != 0 ||
+			    aml[j + 5] != AML_BUFFER_OP)
+				continue;
+			/* BufferOp PkgLength BufferSize ByteList (20.2.5.4). */
+			size_t p = j + 6, nbytes;
+			uint32_t pkglen, bufsize;
+			if (!aml_pkg_length(aml + p, len - p, &pkglen, &nbytes) || pkglen > len - p)
+				break;
+			size_t end = p + pkglen;
+			p += nbytes;
+			size_t used = aml_integer(aml + p, end - p, &bufsize);
+			if (used == 0 || bufsize > end - p - used)
+				break;
+			p += used;
+			struct acpi_mmio_device d = {0};
+			if (!parse_mmio_resources(aml + p, aml + p + bufsize, &d))
+				break;
+			found = true;
+			if (c->info->nmmio == ACPI_MAX_MMIO) {
+				acpi_log(c, "DSDT: more than %d virtio-mmio devices, the rest ignored",
+					 ACPI_MAX_MMIO);
+				return;
+			}
+			c->info->mmio[c->info->nmmio++] = d;
+		}
+		if (!found)
+			acpi_log(c, "DSDT: a LNRO0005 (virtio-mmio) device without a usable _CRS "
+				    "(memory window and interrupt); skipped");
+	}
+}
+
 /* ---- FADT (5.2.9) ---- */
 
 static void parse_fadt(struct ctx *c, const struct acpi_sdt_header *h)
@@ -527,6 +629,16 @@ static void parse_fadt(struct ctx *c, const struct acpi_sdt_header *h)
 		info->reset_value = f->reset_value;
 	}
 
+	if ((f->flags & ACPI_FADT_F_HW_REDUCED) && FADT_HAS(len, sleep_control_reg) &&
+	    f->sleep_control_reg.address != 0) {
+		info->have_sleep_control = true;
+		info->sleep_control.space_id = f->sleep_control_reg.space_id;
+		info->sleep_control.bit_width = f->sleep_control_reg.bit_width;
+		info->sleep_control.bit_offset = f->sleep_control_reg.bit_offset;
+		info->sleep_control.access_size = f->sleep_control_reg.access_size;
+		info->sleep_control.address = f->sleep_control_reg.address;
+	}
+
 	if (FADT_HAS(len, x_dsdt) && f->x_dsdt != 0)
 		dsdt = f->x_dsdt;
 	else if (FADT_HAS(len, dsdt))
@@ -537,8 +649,10 @@ static void parse_fadt(struct ctx *c, const struct acpi_sdt_header *h)
 		return;
 	}
 	h = map_table(c, dsdt, "DSDT");
-	if (h != NULL)
+	if (h != NULL) {
 		find_s5(c, h);
+		find_mmio_devices(c, h);
+	}
 }
 
 /* ---- MCFG (PCI Firmware 3.2, 4.1.2) and HPET (IA-PC HPET 1.0a, 3.2.4) ---- */
@@ -773,9 +887,18 @@ void acpi_print(const struct acpi_info *info)
 		if (info->have_reset)
 			printf("  reset: write 0x%x to 0x%lx (space %u)\n", info->reset_value,
 			       (unsigned long)info->reset_reg.address, info->reset_reg.space_id);
+		if (info->have_sleep_control)
+			printf("  hardware-reduced: sleep control at %#llx (space %u)\n",
+			       (unsigned long long)info->sleep_control.address,
+			       info->sleep_control.space_id);
 		if (info->have_s5)
 			printf("  S5: SLP_TYPa %u, SLP_TYPb %u\n", info->slp_typa, info->slp_typb);
 		else
 			printf("  S5: not found\n");
 	}
+	for (unsigned i = 0; i < info->nmmio; i++)
+		printf("virtio-mmio at %#llx (%u bytes), GSI %u %s, active %s\n",
+		       (unsigned long long)info->mmio[i].base, (unsigned)info->mmio[i].size,
+		       (unsigned)info->mmio[i].gsi, info->mmio[i].level ? "level" : "edge",
+		       info->mmio[i].active_low ? "low" : "high");
 }

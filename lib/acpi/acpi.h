@@ -20,10 +20,21 @@
 #define ACPI_MAX_ISOS	 32
 #define ACPI_MAX_NMIS	 16
 #define ACPI_MAX_MCFG	 8
+#define ACPI_MAX_MMIO	 32
 
 /* Refuse tables longer than this: a corrupt length must not make us map gigabytes. */
 #define ACPI_MAX_TABLE_LEN (16u * 1024 * 1024)
 
+
+/* A virtio-mmio device in the DSDT: Device(...) { Name(_HID, "LNRO0005"), Name(_CRS,
+ * ResourceTemplate() { Memory32Fixed(...), Interrupt(...) }) } (6.2.13 _CRS, 6.4 resource
+ * descriptors), as QEMU's microvm writes it. */
+struct acpi_mmio_device {
+	uint64_t base;
+	uint32_t size;
+	uint32_t gsi;
+	bool level, active_low; /* the Interrupt descriptor's trigger mode and polarity */
+};
 
 /* One table seen through the XSDT/RSDT (or the FADT, for the DSDT). */
 struct acpi_table_desc {
@@ -123,6 +134,14 @@ struct acpi_info {
 
 	bool have_s5; /* \_S5_ found in the DSDT */
 	uint8_t slp_typa, slp_typb;
+	/* Hardware-reduced ACPI (FADT flag 20, as on QEMU's microvm): sleep states are entered
+	 * through SLEEP_CONTROL_REG (4.8.3.7) instead of PM1x_CNT. */
+	bool have_sleep_control;
+	struct acpi_addr sleep_control;
+
+	/* virtio-mmio devices the DSDT describes (_HID "LNRO0005"), in table order. */
+	struct acpi_mmio_device mmio[ACPI_MAX_MMIO];
+	unsigned nmmio;
 };
 
 /*

@@ -272,8 +272,19 @@ struct ACPI_PACKED acpi_hpet {
 #define AML_WORD_PREFIX	  0x0b
 #define AML_DWORD_PREFIX  0x0c
 #define AML_PACKAGE_OP	  0x12
+#define AML_STRING_PREFIX 0x0d
+#define AML_BUFFER_OP	  0x11
+#define AML_EXT_OP	  0x5b /* followed by AML_DEVICE_OP: DefDevice */
+#define AML_DEVICE_OP	  0x82
 #define AML_ROOT_CHAR	  0x5c /* '\' */
 #define AML_PARENT_PREFIX 0x5e /* '^' */
+
+/* Resource descriptors (6.4) that describe a virtio-mmio window and its interrupt. */
+#define ACPI_RES_END_TAG	0x79 /* small, 1 byte of checksum follows */
+#define ACPI_RES_MEMORY32_FIXED 0x86 /* large: u16 length 9, info, u32 base, u32 length */
+#define ACPI_RES_EXT_IRQ	0x89 /* large: u16 length, flags, count, u32 interrupts[] */
+#define ACPI_RES_IRQ_EDGE	(1u << 1) /* extended interrupt flags: edge (else level) */
+#define ACPI_RES_IRQ_ACTIVE_LOW (1u << 2)
 
 /* Offsets fixed by the spec; a slip in the structs above would move a field silently. */
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS is 12 bytes (5.2.3.2)");
@@ -288,6 +299,7 @@ _Static_assert(offsetof(struct acpi_fadt, reset_reg) == 116, "FADT RESET_REG off
 _Static_assert(offsetof(struct acpi_fadt, reset_value) == 128, "FADT RESET_VALUE offset");
 _Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT X_DSDT offset");
 _Static_assert(offsetof(struct acpi_fadt, x_pm1a_cnt_blk) == 172, "FADT X_PM1a_CNT_BLK");
+_Static_assert(offsetof(struct acpi_fadt, sleep_control_reg) == 244, "FADT SLEEP_CONTROL_REG");
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT 6.x length");
 _Static_assert(sizeof(struct acpi_madt) == 44, "MADT header");
 _Static_assert(sizeof(struct acpi_madt_local_apic) == 8, "MADT type 0");

@@ -1,9 +1,9 @@
 /*
  * The device layer's port: what the virtio device core (core/), its transports (pci/) and the
  * device drivers (blk/, net/, rng/) need from the system they run in, on top of the ring's
- * port (ring/ring_port.h, included here). Twelve functions the host defines:
+ * port (ring/ring_port.h, included here). Thirteen functions the host defines:
  *
- *   interrupts   virtio_irq_alloc, virtio_irq_free, virtio_irq_cpu
+ *   interrupts   virtio_irq_alloc, virtio_irq_free, virtio_irq_cpu, virtio_irq_line_attach
  *   waiting      virtio_idle, virtio_wake, virtio_time_ns
  *   exclusion    virtio_lock, virtio_unlock
  *   registers    virtio_reg_read, virtio_reg_write, virtio_pio_read, virtio_pio_write
@@ -19,6 +19,7 @@
 #ifndef VIREO_VIRTIO_CORE_PORT_H
 #define VIREO_VIRTIO_CORE_PORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "drivers/virtio/ring/ring_port.h"
@@ -33,6 +34,16 @@ int virtio_irq_alloc(void (*fn)(void *ctx), void *ctx);
 void virtio_irq_free(int vector, void (*fn)(void *ctx), void *ctx);
 /* The CPU (APIC id on x86) MSI/MSI-X messages should target. */
 uint32_t virtio_irq_cpu(void);
+
+/* ---- interrupts (the virtio-mmio transport, for its wired line) ---- */
+
+/* Run fn(ctx) in interrupt context whenever interrupt line `line` (on x86 a GSI, routed
+ * through the IOAPIC) fires, with the trigger mode and polarity firmware described. Lines may
+ * be shared: fn returns true when its device had raised the line. There is no detach: a
+ * transport that is done with a line makes its handler return false. Returns 0 or a negative
+ * errno. Thread context, while a device is set up. */
+int virtio_irq_line_attach(uint32_t line, bool level, bool active_low, bool (*fn)(void *ctx),
+			   void *ctx);
 
 /* ---- waiting and time (the core's wait loop, timeouts) ---- */
 
