@@ -1,6 +1,7 @@
 # Vireo — top-level Makefile.
 #
-#   make            kernel (build/vireo.elf), UEFI app (build/vireo.efi), ESP image (build/esp.img)
+#   make            kernel (build/vireo.elf; build/vireo-pvh.elf for the PVH entry), UEFI app
+#                   (build/vireo.efi), ESP image (build/esp.img)
 #   make check      host unit tests, fuzz smoke runs, QEMU system tests on QEMU 7.2 and 10.0
 #                   (QEMU=7.2|10.0 for one); a summary, and last "N passed, N failed"
 #   make bench      benchmarks (BENCH=boot|ring|blk|net to run one part)
@@ -51,7 +52,7 @@ HOST_LIBS   := -lcmocka -lpthread
 
 # ---------------------------------------------------------------------------------------------
 # Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
-KDIRS := arch/x86_64 boot boot/multiboot kernel lib lib/acpi lib/newlib port shell selftest net \
+KDIRS := arch/x86_64 boot boot/multiboot boot/pvh kernel lib lib/acpi lib/newlib port shell selftest net \
 	net/lwip drivers/pci drivers/virtio/ring drivers/virtio/core drivers/virtio/pci \
 	drivers/virtio/mmio drivers/virtio/blk drivers/virtio/net drivers/virtio/rng
 KSRCS := $(foreach d,$(KDIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
@@ -61,7 +62,8 @@ KOBJS := $(patsubst %,$(BUILD)/k/%.o,$(KSRCS))
 include net/lwip/lwip.mk
 
 .PHONY: all check bench fuzz clean setup newlib host-tests fuzz-smoke system-tests FORCE
-all: $(BUILD)/vireo.elf $(BUILD)/vireo.efi $(BUILD)/esp.img compile_commands.json
+all: $(BUILD)/vireo.elf $(BUILD)/vireo-pvh.elf $(BUILD)/vireo.efi $(BUILD)/esp.img \
+	compile_commands.json
 
 setup: $(SETUP_STAMP)
 $(SETUP_STAMP): scripts/setup.sh
@@ -95,6 +97,17 @@ $(BUILD)/vireo64.elf: $(KOBJS) $(LWIP_LIB) linker.ld $(NEWLIB_STAMP)
 $(BUILD)/vireo.elf: $(BUILD)/vireo64.elf
 	$(call say,OBJCOPY,$@)
 	$(Q)$(OBJCOPY) -I elf64-x86-64 -O elf32-i386 $< $@
+
+# The same image for the PVH entry (boot/pvh): QEMU's -kernel takes a multiboot header first
+# when the file has one, so this copy has the multiboot magic (the first word of .text)
+# blanked; its ELF note still names pvh_start. Firecracker and cloud-hypervisor take the ELF64
+# build/vireo64.elf, which has the same note.
+$(BUILD)/vireo-pvh.elf: $(BUILD)/vireo.elf
+	$(call say,PVH,$@)
+	$(Q)off=$$(( 0x$$(readelf -SW $< | sed -n 's/.* \.text  *PROGBITS  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p') )) && \
+	test "$$(od -An -tx4 -j $$off -N 4 $< | tr -d ' ')" = 1badb002 && \
+	cp $< $@.tmp && printf '\0\0\0\0' | dd of=$@.tmp bs=1 seek=$$off count=4 conv=notrunc 2>/dev/null && \
+	mv $@.tmp $@
 
 # Flat image of the kernel for the UEFI loader to place at its link address.
 $(BUILD)/vireo.bin: $(BUILD)/vireo64.elf

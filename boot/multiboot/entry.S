@@ -4,7 +4,8 @@
  * _start: 32-bit protected-mode entry from a multiboot loader (QEMU -kernel, GRUB). Multiboot
  *   spec 3.2: EAX = 0x2BADB002, EBX = physical address of the multiboot info, paging off,
  *   interrupts off, no usable stack. We build a temporary identity map of the first 4 GiB with
- *   2 MiB pages, enter long mode and call multiboot_main(magic, info) in C.
+ *   2 MiB pages, enter long mode and call boot32_main(magic, info) in C. The PVH entry
+ *   (boot/pvh/pvh.S) comes here too, with its own marker in EAX.
  * entry64: 64-bit entry from the UEFI loader (boot/efi), called with the System V ABI and a
  *   struct boot_info * in %rdi; firmware page tables identity-map memory already.
  *
@@ -138,7 +139,7 @@ long_mode:
 	xor %ebp, %ebp
 	mov boot_mb_magic(%rip), %edi
 	mov boot_mb_info(%rip), %esi
-	call multiboot_main
+	call boot32_main
 	jmp cpu_stop
 
 	.globl entry64

@@ -37,8 +37,8 @@ struct __attribute__((packed)) multiboot_mmap_entry {
 	uint32_t type; /* E820 type: 1 usable, 2 reserved, 3 ACPI reclaimable, 4 NVS, 5 bad */
 };
 
-/* The multiboot path's C entry: _start (entry.S) calls it in long mode with the loader's magic
- * (eax) and the physical address of the multiboot information (ebx). */
+/* The multiboot path's C entry (boot/boot32.c hands over): the loader's magic (EAX) and the
+ * physical address of the multiboot information (EBX). */
 _Noreturn void multiboot_main(uint32_t magic, uint32_t info_phys);
 
 #endif
