@@ -23,5 +23,8 @@ extern const struct acpi_fixture acpi_fixture_q35_seabios;
 extern const struct acpi_fixture acpi_fixture_pc_seabios;
 /* OVMF: RSDP rev 2 (given by UEFI, not in the BIOS area), XSDT and RSDT. */
 extern const struct acpi_fixture acpi_fixture_q35_ovmf;
+/* microvm (qboot): RSDP rev 2 in the BIOS area, XSDT only, hardware-reduced, virtio-mmio
+ * devices in the DSDT. */
+extern const struct acpi_fixture acpi_fixture_microvm;
 
 #endif

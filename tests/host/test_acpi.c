@@ -969,6 +969,44 @@ static void test_qemu_q35_ovmf(void **state)
 	assert_string_equal(logbuf, "");
 }
 
+/* QEMU's microvm (qboot firmware): XSDT only, a hardware-reduced FADT (no PM1 blocks, a sleep
+ * control register), two IOAPICs, and each virtio-mmio transport in use as an LNRO0005
+ * device: 512-byte windows from 0xfeb00000 filled from the top, their interrupts on the
+ * second IOAPIC (GSI 24 + slot), level-triggered, active high (hw/i386/acpi-microvm.c). */
+static void test_qemu_microvm(void **state)
+{
+	(void)state;
+	load_fixture(&acpi_fixture_microvm);
+	assert_int_equal(acpi_parse(0, &info), 0);
+	assert_int_equal(info.rsdp_revision, 2);
+	assert_true(info.used_xsdt);
+	assert_true(info.have_madt);
+	assert_int_equal(info.ncpus, 2);
+	assert_int_equal(info.nioapics, 2);
+	assert_int_equal(info.ioapics[0].address, 0xfec00000);
+	assert_int_equal(info.ioapics[0].gsi_base, 0);
+	assert_int_equal(info.ioapics[1].gsi_base, 24);
+	assert_true(info.fadt_flags & (1u << 20)); /* HW_REDUCED_ACPI */
+	assert_int_equal(info.pm1a_cnt, 0);
+	assert_true(info.have_sleep_control);
+	/* The generic event device's sleep control register, in memory space. */
+	assert_int_equal(info.sleep_control.space_id, 0);
+	assert_int_equal(info.sleep_control.address, 0xfea00200);
+	assert_true(info.have_s5);
+	assert_int_equal(info.nmmio, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		const struct acpi_mmio_device *d = &info.mmio[i];
+		unsigned slot = 23 - i;
+		assert_int_equal(d->base, 0xfeb00000 + 0x200 * slot);
+		assert_int_equal(d->size, 0x200);
+		assert_int_equal(d->gsi, 24 + slot);
+		assert_true(d->level);
+		assert_false(d->active_low);
+	}
+	assert_string_equal(logbuf, "");
+	acpi_print(&info);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -988,6 +1026,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_qemu_q35_seabios, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qemu_pc_seabios, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qemu_q35_ovmf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_qemu_microvm, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,158 +31,9 @@
 #include "drivers/virtio/rng/virtio_rng.h"
 #include "tests/host/pci_fake.h"
 #include "tests/host/virtio_fake_dev.h"
-
-/* Spec values (VIRTIO 1.2 2.1, 6, 5.4). */
-#define ST_ACK 1
-#define ST_DRIVER 2
-#define ST_DRIVER_OK 4
-#define ST_FEATURES_OK 8
-#define ST_FAILED 128
-#define BIT(n) (1ull << (n))
-#define F_INDIRECT BIT(28)
-#define F_EVENT_IDX BIT(29)
-#define F_VERSION_1 BIT(32)
-#define ID_RNG 4
-#define VT_TYPE 42 /* the test driver's device type */
+#include "tests/host/virtio_test_driver.h"
 
 static struct fake_pci fake;
-static struct vfd dev;
-
-/* ---------------------------------------------------------------------------------------- */
-/* A test virtio driver: n queues, optional device-config read in probe.                     */
-
-static struct {
-	unsigned nvqs;
-	uint64_t wanted;
-	unsigned sizes[VIRTIO_MAX_VQS];
-	bool fail_after_vqs;
-	bool read_cfg;
-	unsigned cfg_off, cfg_len;
-	uint8_t cfg_buf[16];
-	int cfg_ret;
-	unsigned config_changed;
-	int probe_ret;
-	struct virtio_device *vd;
-	bool done[VIRTIO_MAX_VQS];
-	uint32_t len[VIRTIO_MAX_VQS];
-} vt = {.nvqs = 1};
-
-static const char *const vt_feature_names[24] = {"VT_F0", "VT_F1"};
-static const char *const vt_qnames[VIRTIO_MAX_VQS] = {"q0", "q1", "q2", "q3",
-						      "q4", "q5", "q6", "q7"};
-
-static void vt_harvest(struct virtqueue *vq)
-{
-	uint32_t len;
-	bool *token;
-	while ((token = virtqueue_get_buf(vq, &len))) {
-		*token = true;
-		vt.len[token - vt.done] = len;
-	}
-}
-
-static int vt_probe(struct virtio_device *vd)
-{
-	struct virtio_vq_spec specs[VIRTIO_MAX_VQS];
-	int err = virtio_negotiate(vd, vt.wanted);
-	if (err)
-		return vt.probe_ret = err;
-	if (vt.read_cfg)
-		vt.cfg_ret = virtio_config_read(vd, vt.cfg_off, vt.cfg_buf, vt.cfg_len);
-	for (unsigned i = 0; i < vt.nvqs; i++)
-		specs[i] = (struct virtio_vq_spec){.name = vt_qnames[i], .size = vt.sizes[i],
-						   .callback = vt_harvest};
-	if ((err = virtio_setup_vqs(vd, vt.nvqs, specs)))
-		return vt.probe_ret = err;
-	if (vt.fail_after_vqs)
-		return vt.probe_ret = -EIO;
-	snprintf(vd->name, sizeof(vd->name), "vtest0");
-	vt.vd = vd;
-	virtio_device_ready(vd);
-	return 0;
-}
-
-static void vt_config_changed(struct virtio_device *vd)
-{
-	(void)vd;
-	vt.config_changed++;
-}
-
-static const struct virtio_driver vt_driver = {
-	.name = "virtio-test",
-	.device_type = VT_TYPE,
-	.feature_names = vt_feature_names,
-	.probe = vt_probe,
-	.config_changed = vt_config_changed,
-};
-
-static bool vt_is_done(void *arg)
-{
-	return *(bool *)arg;
-}
-
-/* One request on queue q: a 32-byte device-writable buffer, filled by the model. */
-static void vt_roundtrip(unsigned q)
-{
-	static uint8_t buf[VIRTIO_MAX_VQS][32];
-	struct virtqueue *vq = vt.vd->vqs[q].vq;
-	struct vq_sg sg = {buf[q], sizeof(buf[q])};
-	size_t before = dev.nproduced;
-
-	vt.done[q] = false;
-	assert_int_equal(virtqueue_add(vq, &sg, 0, 1, &vt.done[q]), 0);
-	virtqueue_kick(vq);
-	assert_int_equal(virtio_wait(vt.vd, vq, vt_is_done, &vt.done[q], 1000000000ull), 0);
-	assert_int_equal(vt.len[q], 32);
-	assert_memory_equal(buf[q], dev.produced + before, 32);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Helpers                                                                                   */
-
-static char out_buf[16384];
-static size_t out_len;
-
-static int out_fn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out_buf + out_len, sizeof(out_buf) - out_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		out_len += (size_t)n;
-	if (out_len >= sizeof(out_buf))
-		out_len = sizeof(out_buf) - 1;
-	return n;
-}
-
-static const char *describe(void)
-{
-	out_len = 0;
-	out_buf[0] = 0;
-	virtio_describe_all(out_fn);
-	return out_buf;
-}
-
-#define assert_contains(hay, needle)                                                             \
-	do {                                                                                      \
-		const char *h_ = (hay), *n_ = (needle);                                           \
-		if (!strstr(h_, n_))                                                              \
-			fail_msg("expected \"%s\" in:\n%s", n_, h_);                              \
-	} while (0)
-#define assert_not_contains(hay, needle)                                                         \
-	do {                                                                                      \
-		const char *h_ = (hay), *n_ = (needle);                                           \
-		if (strstr(h_, n_))                                                               \
-			fail_msg("did not expect \"%s\" in:\n%s", n_, h_);                        \
-	} while (0)
-
-static void assert_clean(void)
-{
-	if (dev.nviolations)
-		fail_msg("the device model recorded %u violation(s):\n%s", dev.nviolations,
-			 dev.violations);
-}
 
 static void model(enum vfd_kind kind, uint16_t type)
 {
@@ -204,35 +55,11 @@ static void boot(void)
 	pci_probe_all();
 }
 
-static struct virtio_device *the_vd(void)
-{
-	assert_true(virtio_device_count() > 0);
-	return virtio_device_at(virtio_device_count() - 1);
-}
-
-static void rng_read_ok(size_t n)
-{
-	uint8_t buf[512];
-	size_t before = dev.nproduced;
-	assert_true(n <= sizeof(buf));
-	assert_int_equal(virtio_rng_read(buf, n), (long)n);
-	assert_int_equal(dev.nproduced - before, n);
-	assert_memory_equal(buf, dev.produced + before, n);
-}
-
 static void add_extra_cap(uint8_t cap_len, uint8_t type, uint8_t bar, uint32_t off, uint32_t len,
 			  uint32_t mult)
 {
 	assert_true(dev.nextra < VFD_MAX_EXTRA);
 	dev.extra[dev.nextra++] = (struct vfd_cap){cap_len, type, bar, off, len, mult};
-}
-
-static size_t count_str(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -345,7 +172,8 @@ static void test_reset_that_never_completes(void **state)
 	assert_contains(vd->error, "did not finish its reset");
 	assert_int_equal(dev.old_status & ST_FAILED, ST_FAILED);
 	assert_int_equal(dev.driver_ok_writes, 0);
-	assert_int_equal(virtio_rng_read(out_buf, 4), -ENODEV);
+	uint8_t junk[4];
+	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
 	assert_clean(); /* nothing but status was touched */
 }
 ISOLATED(test_reset_that_never_completes)
@@ -370,7 +198,8 @@ static void test_features_ok_refused(void **state)
 	assert_int_equal(dev.driver_ok_writes, 0);
 	assert_int_equal(vd->nvqs, 0);
 	assert_int_equal(vfd_dma_outstanding, 0);
-	assert_int_equal(virtio_rng_read(out_buf, 4), -ENODEV);
+	uint8_t junk[4];
+	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
 	const char *d = describe();
 	assert_contains(d, "transport modern, mode irq, irq none, FAILED");
 	assert_contains(d, "error: the device refused FEATURES_OK for:");
@@ -587,7 +416,8 @@ static void test_missing_common_modern_only_is_an_error(void **state)
 	assert_string_equal(vd->error, "no usable transport: modern transport needs common, notify "
 				       "and ISR capabilities (have notify isr)");
 	assert_int_equal(dev.accesses, 0);
-	assert_int_equal(virtio_rng_read(out_buf, 4), -ENODEV);
+	uint8_t junk[4];
+	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
 	const char *d = describe();
 	assert_contains(d, "virtio-rng, transport none");
 	assert_contains(d, "error: no usable transport");

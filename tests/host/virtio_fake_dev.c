@@ -8,17 +8,9 @@
 
 #include "drivers/pci/pci_regs.h"
 #include "drivers/virtio/core/core_port.h"
-#include "tests/host/virtio_fake_dev.h"
+#include "drivers/virtio/mmio/virtio_mmio.h"
+#include "tests/host/virtio_fake_internal.h"
 
-/* Spec constants, written out here rather than taken from the code under test. */
-#define ST_ACK 1
-#define ST_DRIVER 2
-#define ST_DRIVER_OK 4
-#define ST_FEATURES_OK 8
-#define ST_FAILED 128
-#define F_INDIRECT (1ull << 28)
-#define F_EVENT_IDX (1ull << 29)
-#define F_VERSION_1 (1ull << 32)
 #define D_NEXT 1
 #define D_WRITE 2
 #define D_INDIRECT 4
@@ -55,8 +47,7 @@ void vfd_violation(struct vfd *m, const char *fmt, ...)
 	violation(m, "%s", buf);
 }
 
-static void trace(struct vfd *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void trace(struct vfd *m, const char *fmt, ...)
+void vfd_trace(struct vfd *m, const char *fmt, ...)
 {
 	va_list ap;
 	size_t room = sizeof(m->trace) - m->trace_len;
@@ -124,7 +115,8 @@ void vfd_init(struct vfd *m, enum vfd_kind kind, uint16_t type)
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
 	m->type = type;
-	m->features = F_INDIRECT | F_EVENT_IDX | (kind == VFD_LEGACY ? 0 : F_VERSION_1);
+	bool legacy = kind == VFD_LEGACY || kind == VFD_MMIO_LEGACY;
+	m->features = F_INDIRECT | F_EVENT_IDX | (legacy ? 0 : F_VERSION_1);
 	m->num_queues = 1;
 	for (unsigned i = 0; i < VFD_MAX_Q; i++) {
 		m->queue_max[i] = 64;
@@ -136,6 +128,10 @@ void vfd_init(struct vfd *m, enum vfd_kind kind, uint16_t type)
 	m->initial_status = 0x0f;
 	m->reset_delay = 2;
 	m->rng_state = 0x12345678;
+	m->mmio_magic = 0x74726976; /* "virt" */
+	m->mmio_version = kind == VFD_MMIO_LEGACY ? 1 : 2;
+	m->mmio_device_id = type;
+	m->mmio_line = VFD_MMIO_LINE;
 }
 
 static void put_cap(struct fake_fn *x, uint8_t at, uint8_t next, const struct vfd_cap *c)
@@ -169,6 +165,8 @@ static void reset_state(struct vfd *m)
 		q->size = i < m->num_queues ? m->queue_max[i] : 0;
 		q->vector = VFD_NO_VECTOR;
 	}
+	if (vfd_is_mmio(m))
+		vfd_mmio_reset(m);
 }
 
 void vfd_build(struct vfd *m, struct fake_pci *f)
@@ -260,6 +258,24 @@ void vfd_build(struct vfd *m, struct fake_pci *f)
 	cur = m;
 }
 
+void vfd_build_mmio(struct vfd *m, struct virtio_mmio_window *w)
+{
+	static uint8_t window[VFD_MMIO_SIZE] __attribute__((aligned(4096)));
+	m->mmio = window;
+	m->mmio_ident = 0;
+	vfd_nlines = 0; /* a new machine: earlier devices' handlers are not on its line */
+	reset_state(m);
+	m->status = m->old_status = m->initial_status;
+	m->reset_complete = false;
+	vfd_trace_clear(m);
+	log_len = 0;
+	log_buf[0] = 0;
+	cur = m;
+	*w = (struct virtio_mmio_window){.phys = VFD_MMIO_PHYS, .size = VFD_MMIO_SIZE,
+					 .base = window, .irq = m->mmio_line,
+					 .irq_level = m->mmio_level, .source = "test"};
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Interrupts                                                                                */
 
@@ -310,6 +326,10 @@ void vfd_deliver(struct vfd *m)
 {
 	uint32_t p = m->pending;
 
+	if (vfd_is_mmio(m)) {
+		vfd_mmio_deliver(m);
+		return;
+	}
 	m->pending = 0;
 	if (!p || !(m->status & ST_DRIVER_OK))
 		return;
@@ -328,6 +348,10 @@ void vfd_deliver(struct vfd *m)
 void vfd_config_change(struct vfd *m)
 {
 	m->generation++;
+	if (vfd_is_mmio(m)) {
+		vfd_mmio_raise(m, 2);
+		return;
+	}
 	m->isr |= 2; /* 4.1.4.5: set before every config notification, MSI-X or not */
 	m->pending |= 0x80000000u;
 }
@@ -342,6 +366,20 @@ struct ring_addrs {
 static bool ring_of(struct vfd *m, unsigned qi, struct ring_addrs *r, uint16_t *num)
 {
 	struct vfd_queue *q = &m->q[qi];
+	if (m->kind == VFD_MMIO_LEGACY) {
+		if (!q->pfn)
+			return false;
+		/* 4.2.4: the ring at QueuePFN * GuestPageSize, QueueNum entries, the used ring at
+		 * the next QueueAlign boundary after the available ring. */
+		*num = q->size;
+		uintptr_t base = (uintptr_t)q->pfn * m->guest_page_size;
+		uintptr_t align = q->align ? q->align : 1;
+		r->desc = (uint8_t *)base;
+		r->avail = r->desc + 16u * *num;
+		uintptr_t end = (uintptr_t)r->avail + 6 + 2u * *num;
+		r->used = (uint8_t *)((end + align - 1) / align * align);
+		return true;
+	}
 	if (m->kind == VFD_LEGACY || (m->kind == VFD_TRANSITIONAL && q->pfn)) {
 		if (!q->pfn)
 			return false;
@@ -521,14 +559,17 @@ void vfd_used_flush(struct vfd *m, unsigned qi, uint16_t old_used)
 	}
 	if (need) {
 		q->irqs++;
-		m->pending |= 1u << qi;
+		if (vfd_is_mmio(m))
+			vfd_mmio_raise(m, 1);
+		else
+			m->pending |= 1u << qi;
 	}
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Status and features (shared by both interfaces)                                           */
 
-static uint8_t status_read(struct vfd *m)
+uint8_t vfd_status_read(struct vfd *m)
 {
 	if (m->reset_never)
 		return m->old_status;
@@ -541,7 +582,7 @@ static uint8_t status_read(struct vfd *m)
 	return m->status;
 }
 
-static void status_write(struct vfd *m, uint8_t v, bool legacy)
+void vfd_status_write(struct vfd *m, uint8_t v, bool legacy)
 {
 	m->status_writes++;
 	if (v == 0) {
@@ -592,7 +633,7 @@ static void status_write(struct vfd *m, uint8_t v, bool legacy)
 }
 
 /* Rules for every access other than device_status. */
-static void check_live(struct vfd *m, const char *what)
+void vfd_check_live(struct vfd *m, const char *what)
 {
 	if (!m->reset_complete)
 		violation(m, "%s accessed before the reset completed", what);
@@ -600,7 +641,7 @@ static void check_live(struct vfd *m, const char *what)
 		violation(m, "%s accessed after FAILED", what);
 }
 
-static void features_write(struct vfd *m, uint32_t sel, uint32_t v, bool legacy)
+void vfd_features_write(struct vfd *m, uint32_t sel, uint32_t v, bool legacy)
 {
 	if (!(m->status & ST_DRIVER))
 		violation(m, "features written before DRIVER");
@@ -678,11 +719,11 @@ static uint32_t common_read(struct vfd *m, uint32_t off, int width)
 	if (f < 0)
 		return 0;
 	if (f == CF_STATUS) {
-		v = status_read(m);
-		trace(m, "status?%x", v);
+		v = vfd_status_read(m);
+		vfd_trace(m, "status?%x", v);
 		return v;
 	}
-	check_live(m, cfields[f].name);
+	vfd_check_live(m, cfields[f].name);
 	switch (f) {
 	case CF_DFSEL: v = m->dfsel; break;
 	case CF_DF:
@@ -708,11 +749,11 @@ static uint32_t common_read(struct vfd *m, uint32_t off, int width)
 	case CF_DEV_HI: v = q ? (uint32_t)(q->device >> 32) : 0; break;
 	}
 	if (f != CF_GEN)
-		trace(m, "%s?%x", cfields[f].name, v);
+		vfd_trace(m, "%s?%x", cfields[f].name, v);
 	return v;
 }
 
-static void set_half(uint64_t *a, bool hi, uint32_t v)
+void vfd_set_half(uint64_t *a, bool hi, uint32_t v)
 {
 	*a = hi ? (*a & 0xffffffffull) | (uint64_t)v << 32 : (*a & ~0xffffffffull) | v;
 }
@@ -739,14 +780,14 @@ static void common_write(struct vfd *m, uint32_t off, int width, uint32_t v)
 	if (f < 0)
 		return;
 	if (f >= CF_DESC_LO)
-		trace(m, "%s=*", cfields[f].name);
+		vfd_trace(m, "%s=*", cfields[f].name);
 	else
-		trace(m, "%s=%x", cfields[f].name, v);
+		vfd_trace(m, "%s=%x", cfields[f].name, v);
 	if (f == CF_STATUS) {
-		status_write(m, (uint8_t)v, false);
+		vfd_status_write(m, (uint8_t)v, false);
 		return;
 	}
-	check_live(m, cfields[f].name);
+	vfd_check_live(m, cfields[f].name);
 	if (cfields[f].ro) {
 		violation(m, "read-only common.%s written", cfields[f].name);
 		return;
@@ -754,7 +795,7 @@ static void common_write(struct vfd *m, uint32_t off, int width, uint32_t v)
 	switch (f) {
 	case CF_DFSEL: m->dfsel = v; break;
 	case CF_GFSEL: m->gfsel = v; break;
-	case CF_GF: features_write(m, m->gfsel, v, false); break;
+	case CF_GF: vfd_features_write(m, m->gfsel, v, false); break;
 	case CF_CFGVEC: m->config_vector = refused(m, (uint16_t)v) ? VFD_NO_VECTOR : (uint16_t)v; break;
 	case CF_QSEL: m->qsel = (uint16_t)v; break;
 	case CF_QSIZE:
@@ -795,7 +836,7 @@ static void common_write(struct vfd *m, uint32_t off, int width, uint32_t v)
 		{
 			bool hi = (f - CF_DESC_LO) & 1;
 			uint64_t *a = f <= CF_DESC_HI ? &q->desc : f <= CF_DRV_HI ? &q->driver : &q->device;
-			set_half(a, hi, v);
+			vfd_set_half(a, hi, v);
 		}
 		break;
 	}
@@ -809,13 +850,13 @@ static uint8_t isr_read(struct vfd *m)
 	uint8_t v = m->isr;
 	m->isr = 0; /* 4.1.4.5: read-to-clear */
 	m->isr_reads++;
-	trace(m, "isr?%x", v);
+	vfd_trace(m, "isr?%x", v);
 	return v;
 }
 
-static uint32_t devcfg_read(struct vfd *m, uint32_t off, int width, uint32_t len)
+uint32_t vfd_devcfg_read(struct vfd *m, uint32_t off, int width, uint32_t len)
 {
-	check_live(m, "device config");
+	vfd_check_live(m, "device config");
 	if (off % (uint32_t)width)
 		violation(m, "device config read at %#x width %d is misaligned", off, width);
 	if (off + (uint32_t)width > len) {
@@ -832,14 +873,14 @@ static uint32_t devcfg_read(struct vfd *m, uint32_t off, int width, uint32_t len
 	}
 	uint32_t v = 0;
 	memcpy(&v, m->devcfg + off, (size_t)width);
-	trace(m, "cfg%u?", off);
+	vfd_trace(m, "cfg%u?", off);
 	return v;
 }
 
 static void notify_write(struct vfd *m, uint32_t off, int width, uint32_t v)
 {
-	check_live(m, "notify");
-	trace(m, "notify@%x=%x", off, v);
+	vfd_check_live(m, "notify");
+	vfd_trace(m, "notify@%x=%x", off, v);
 	if (m->nnotify < 64)
 		m->notify_offsets[m->nnotify++] = off;
 	if (width != 2)
@@ -873,6 +914,8 @@ static uint32_t io_mmio_read(const volatile void *addr, int width)
 	m->accesses++;
 	if (width != 1 && width != 2 && width != 4)
 		violation(m, "MMIO read width %d", width);
+	if (m->mmio && p >= m->mmio && p < m->mmio + VFD_MMIO_SIZE)
+		return vfd_mmio_read(m, (uint32_t)(p - m->mmio), width);
 	if (!m->bar4 || p < m->bar4 || p >= m->bar4 + VFD_BAR4_SIZE)
 		return bad_read(m, "an address outside BAR4", (uintptr_t)p, width);
 	uint32_t off = (uint32_t)(p - m->bar4);
@@ -881,13 +924,13 @@ static uint32_t io_mmio_read(const volatile void *addr, int width)
 	if (off < VFD_ISR_OFF)
 		return common_read(m, off, width);
 	if (off < VFD_DEVCFG_OFF) {
-		check_live(m, "isr");
+		vfd_check_live(m, "isr");
 		if (off != VFD_ISR_OFF || width != 1)
 			return bad_read(m, "ISR window offset", off, width);
 		return isr_read(m);
 	}
 	if (off < VFD_NOTIFY_OFF)
-		return devcfg_read(m, off - VFD_DEVCFG_OFF, width, m->devcfg_len);
+		return vfd_devcfg_read(m, off - VFD_DEVCFG_OFF, width, m->devcfg_len);
 	return bad_read(m, "notify window offset", off - VFD_NOTIFY_OFF, width);
 }
 
@@ -897,6 +940,10 @@ static void io_mmio_write(volatile void *addr, int width, uint32_t v)
 	uint8_t *p = (uint8_t *)addr;
 
 	m->accesses++;
+	if (m->mmio && p >= m->mmio && p < m->mmio + VFD_MMIO_SIZE) {
+		vfd_mmio_write(m, (uint32_t)(p - m->mmio), width, v);
+		return;
+	}
 	if (!m->bar4 || p < m->bar4 || p >= m->bar4 + VFD_BAR4_SIZE) {
 		violation(m, "MMIO write outside BAR4 at %p", (void *)p);
 		return;
@@ -975,11 +1022,11 @@ static uint32_t io_pio_read(uint16_t port, int width)
 	if (f == -1)
 		return 0;
 	if (f == 6) {
-		v = status_read(m);
-		trace(m, "L.status?%x", v);
+		v = vfd_status_read(m);
+		vfd_trace(m, "L.status?%x", v);
 		return v;
 	}
-	check_live(m, f >= 0 ? lfields[f].name : "L.config");
+	vfd_check_live(m, f >= 0 ? lfields[f].name : "L.config");
 	switch (f) {
 	case 0:
 		if (!(m->status & ST_DRIVER))
@@ -997,7 +1044,7 @@ static uint32_t io_pio_read(uint16_t port, int width)
 		unsigned base = vfd_legacy_cfg_off(m);
 		if (off < base)
 			return bad_read(m, "legacy offset", off, width);
-		trace(m, "L.cfg%u?", off - base);
+		vfd_trace(m, "L.cfg%u?", off - base);
 		if (off - base + (uint32_t)width > m->devcfg_len) {
 			violation(m, "legacy config read at %u past its %u bytes", off - base,
 				  m->devcfg_len);
@@ -1008,7 +1055,7 @@ static uint32_t io_pio_read(uint16_t port, int width)
 		return v;
 	}
 	}
-	trace(m, "%s?%x", lfields[f].name, v);
+	vfd_trace(m, "%s?%x", lfields[f].name, v);
 	return v;
 }
 
@@ -1027,14 +1074,14 @@ static void io_pio_write(uint16_t port, int width, uint32_t v)
 		violation(m, "write to legacy offset %u (device config / nothing)", off);
 		return;
 	}
-	trace(m, "%s=%x", lfields[f].name, f == 2 && v ? 1 : v);
+	vfd_trace(m, "%s=%x", lfields[f].name, f == 2 && v ? 1 : v);
 	if (f == 6) {
-		status_write(m, (uint8_t)v, true);
+		vfd_status_write(m, (uint8_t)v, true);
 		return;
 	}
-	check_live(m, lfields[f].name);
+	vfd_check_live(m, lfields[f].name);
 	switch (f) {
-	case 1: features_write(m, 0, v, true); break;
+	case 1: vfd_features_write(m, 0, v, true); break;
 	case 2:
 		if (!q) {
 			violation(m, "queue_pfn for a missing queue %u", m->qsel);
@@ -1167,6 +1214,18 @@ void virtio_irq_free(int vector, void (*fn)(void *ctx), void *ctx)
 	vfd_irqs[vector].fn = NULL;
 	vfd_irqs[vector].ctx = NULL;
 	vfd_irq_frees++;
+}
+
+struct vfd_line vfd_lines[VFD_MAX_LINES];
+unsigned vfd_nlines;
+
+int virtio_irq_line_attach(uint32_t line, bool level, bool active_low, bool (*fn)(void *ctx),
+			   void *ctx)
+{
+	if (vfd_nlines == VFD_MAX_LINES)
+		return -ENOSPC;
+	vfd_lines[vfd_nlines++] = (struct vfd_line){line, level, active_low, fn, ctx};
+	return 0;
 }
 
 uint32_t virtio_irq_cpu(void)

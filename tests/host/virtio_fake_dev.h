@@ -1,6 +1,7 @@
 /*
- * A register-level model of one virtio-pci device (modern, transitional or legacy-only) for the
- * host tests of drivers/virtio/virtio_pci*.c and virtio.c.
+ * A register-level model of one virtio device for the host tests of the transports and the
+ * device core: virtio-pci (modern, transitional or legacy-only) or virtio-mmio (version 2 or
+ * the legacy version 1; the register block is virtio_fake_mmio.c, see the end of this comment).
  *
  * The model stands behind `virtio_io` (MMIO into the BAR buffers the PCI fake's map_mmio hands
  * out, port I/O at the legacy I/O BAR's address) and behind the PCI fake's configuration space
@@ -27,6 +28,28 @@
  * programmed table entry (vector = message data) to the handler registered with
  * virtio_irq_alloc, or INTx (ISR bit 0, then every handler attached to the line). Interrupts
  * are delivered when the driver idles (virtio_idle), as a CPU would take them.
+ *
+ * As a virtio-mmio device (VFD_MMIO, VFD_MMIO_LEGACY; vfd_build_mmio) the model is a
+ * VFD_MMIO_SIZE-byte register block at vfd.mmio and enforces 4.2.2.2, 4.2.3 and 4.2.4:
+ *   - magic, version and device id are read first, in that order; after device id 0 nothing
+ *     else is touched;
+ *   - control registers only as aligned 32-bit accesses, read-only ones never written,
+ *     write-only ones never read, version-1-only and version-2-only registers only on their
+ *     version;
+ *   - DeviceFeaturesSel written before DeviceFeatures is read, DriverFeaturesSel before
+ *     DriverFeatures is written;
+ *   - queue set-up between FEATURES_OK (legacy: DRIVER) and DRIVER_OK, after QueueReady
+ *     (legacy: QueuePFN) was read for that queue, QueueNum a power of two <= QueueNumMax, the
+ *     addresses before QueueReady = 1 and nothing of the queue touched while it is ready;
+ *     legacy: GuestPageSize before any queue register, QueueAlign before QueuePFN;
+ *   - QueueNotify after DRIVER_OK, for a queue that is set up;
+ *   - InterruptACK with exactly bits InterruptStatus shows;
+ *   - device config at 0x100 naturally aligned, each read within the window.
+ * Its interrupt line (vfd.mmio_line) follows InterruptStatus != 0, as QEMU's does. When the
+ * driver idles, a level-triggered line calls the handlers attached with
+ * virtio_irq_line_attach for as long as it stays high; an edge-triggered one calls them once
+ * for each rising edge, latched even while a handler runs (as an IOAPIC does). A raised line
+ * with a status no handler claims is a violation.
  *
  * This file also provides the platform hooks of drivers/virtio/ring/ring_port.h for the tests
  * (DMA memory = heap memory, virt == phys; a fake clock; an interrupt vector table).
@@ -72,7 +95,13 @@ enum vfd_kind {
 	VFD_TRANSITIONAL, /* legacy id 0x10xx, I/O BAR 0 and modern capabilities */
 	VFD_MODERN,       /* id 0x1040 + type, capabilities only */
 	VFD_LEGACY,       /* legacy id, I/O BAR 0 only (QEMU disable-modern=on) */
+	VFD_MMIO,         /* virtio-mmio version 2 */
+	VFD_MMIO_LEGACY,  /* virtio-mmio version 1 (QEMU force-legacy=on) */
 };
+
+#define VFD_MMIO_SIZE 0x200 /* QEMU's microvm windows */
+#define VFD_MMIO_PHYS 0xfeb00000ull
+#define VFD_MMIO_LINE 5
 
 /* A raw virtio vendor capability (malformed ones included). */
 struct vfd_cap {
@@ -88,6 +117,9 @@ struct vfd_queue {
 	unsigned written; /* bit 0..5: desc lo/hi, driver lo/hi, device lo/hi since reset */
 	/* legacy */
 	uint32_t pfn;
+	/* virtio-mmio */
+	uint32_t align;     /* QueueAlign (version 1) */
+	bool checked;       /* QueueReady / QueuePFN read since the reset */
 	/* device side */
 	uint16_t last_avail, used_idx;
 	unsigned notifies;
@@ -125,6 +157,11 @@ struct vfd {
 	 * elements at q[q].used_idx and ends with vfd_used_flush(). Set after vfd_init. */
 	void (*queue_hook)(struct vfd *m, unsigned q);
 	void *hook_ctx;
+	/* virtio-mmio: what the identification registers read (vfd_init: the right values) and
+	 * how the interrupt line is wired. */
+	uint32_t mmio_magic, mmio_version, mmio_device_id;
+	uint32_t mmio_line;
+	bool mmio_level;
 
 	/* ---- state ---- */
 	struct fake_pci *pci;
@@ -140,6 +177,13 @@ struct vfd {
 	uint8_t isr, generation;
 	struct vfd_queue q[VFD_MAX_Q];
 	uint32_t pending;        /* queue interrupts not yet delivered; bit 31: config */
+	/* virtio-mmio: the register block, InterruptStatus is `isr` */
+	uint8_t *mmio;
+	unsigned mmio_ident;     /* bit 0, 1, 2: magic, version, device id read */
+	bool dfsel_set, gfsel_set;
+	uint32_t guest_page_size;
+	bool line_up;            /* the interrupt line's level: InterruptStatus != 0 */
+	bool edge_latched;       /* a rising edge the CPU has not taken yet */
 
 	/* ---- records ---- */
 	char trace[32768];       /* "name=val" writes, "name?val" reads, space separated */
@@ -150,6 +194,7 @@ struct vfd {
 	unsigned accesses;       /* every register access */
 	unsigned status_writes, isr_reads, gen_reads, devcfg_reads, driver_ok_writes;
 	unsigned msix_irqs, intx_irqs, masked_irqs;
+	unsigned line_irqs, acks; /* virtio-mmio: handler calls, InterruptACK writes */
 	uint32_t notify_offsets[64]; /* BAR offsets of notify writes, in order */
 	unsigned nnotify;
 	uint8_t produced[8192];  /* the byte stream written into buffers, in order */
@@ -163,6 +208,11 @@ void vfd_init(struct vfd *m, enum vfd_kind kind, uint16_t type);
 /* fake_reset(f, 4096), host bridge at 00:00.0 and the device at 00:03.0; makes m the model
  * behind virtio_io. */
 void vfd_build(struct vfd *m, struct fake_pci *f);
+/* For the VFD_MMIO kinds: the register block (m->mmio) and nothing else; makes m the model
+ * behind virtio_reg_read/write. *w gets the window as firmware would describe it (phys
+ * VFD_MMIO_PHYS, base m->mmio, line m->mmio_line). */
+struct virtio_mmio_window;
+void vfd_build_mmio(struct vfd *m, struct virtio_mmio_window *w);
 
 /* Records. */
 void vfd_trace_clear(struct vfd *m);
@@ -201,6 +251,16 @@ struct vfd_irq {
 	unsigned fired;
 };
 extern struct vfd_irq vfd_irqs[256];
+/* What virtio_irq_line_attach registered. */
+#define VFD_MAX_LINES 8
+struct vfd_line {
+	uint32_t line;
+	bool level, active_low;
+	bool (*fn)(void *ctx);
+	void *ctx;
+};
+extern struct vfd_line vfd_lines[VFD_MAX_LINES];
+extern unsigned vfd_nlines;
 extern unsigned vfd_irq_allocs, vfd_irq_frees, vfd_idle_calls, vfd_wake_calls;
 extern int vfd_irq_alloc_fail_after; /* >0: that many allocations succeed, then -ENOSPC */
 extern uint64_t vfd_time_step_ns;    /* each virtio_time_ns call advances the clock this much */

@@ -61,8 +61,13 @@ int virtio_mmio_parse(const char *s, struct virtio_mmio_window *w, char *why, un
 		size <<= shift;
 		p++;
 	}
-	if (*p++ != '@' || !number(&p, &base) || base == 0 || base + size < base) {
-		snprintf(why, len, "'%s': want <size>@<base>:<irq> with a non-zero base", s);
+	if (*p++ != '@' || !number(&p, &base)) {
+		snprintf(why, len, "'%s': want <size>@<base>:<irq>", s);
+		return -EINVAL;
+	}
+	if (base == 0 || base + size < base) {
+		snprintf(why, len, "'%s': the window %s", s,
+			 base ? "wraps around the address space" : "is at address 0");
 		return -EINVAL;
 	}
 	if (*p++ != ':' || !number(&p, &irq) || irq > 0xffffffffu) {
