@@ -141,11 +141,14 @@ FUZZ_CFLAGS  := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIREO_FUZZ \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 include $(wildcard tests/fuzz/*.mk)
 define fuzz_rule
-$(BUILD)/fuzz/fuzz_$(1): $$($(1)_FUZZ_SRCS) | $(SETUP_STAMP)
+$(BUILD)/fuzz/fuzz_$(1): $$($(1)_FUZZ_SRCS) $$(FUZZ_DEPS) | $(SETUP_STAMP)
 	$$(call say,FUZZCC,$$@)
 	@mkdir -p $$(dir $$@)
 	$$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $$@ $$($(1)_FUZZ_SRCS)
 endef
+# One clang call per target leaves no usable dependency file; a fuzzer rebuilds (in seconds)
+# when any source or header of the portable code or the tests changes.
+FUZZ_DEPS := $(wildcard drivers/*/*.[ch] drivers/*/*/*.[ch] lib/*/*.[ch] tests/fuzz/*.[ch] tests/host/*.[ch])
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_SECONDS ?= 60

@@ -1,0 +1,471 @@
+/*
+ * libFuzzer target: a hostile virtio-mmio device against the mmio transport and the virtio
+ * device core, through the register and configuration path.
+ *
+ * The device behind the window answers honestly (a plain version 1 or 2 device) until the
+ * input tells it to lie: the first bytes pick the identification registers (magic, version,
+ * device id, window size), and then every register read takes one byte that either lets the
+ * honest answer through or replaces it with four input bytes; a notify may be answered with
+ * honest or forged used elements, and the interrupt line fires with whatever InterruptStatus
+ * the input says. A small driver negotiates, reads its configuration at input-chosen offsets
+ * and lengths, sets up one to three queues, sends requests and waits for them.
+ *
+ * Besides ASan/UBSan, the harness checks what the transport promises whatever the device does:
+ *   - magic, then version, then device id are the first accesses; a bad magic stops after
+ *     one access, a bad version after two, device id 0 after three, with nothing reported
+ *     for the empty slot;
+ *   - control registers only as aligned 32-bit accesses, never a write to a read-only or a
+ *     read of a write-only register, nothing outside the window;
+ *   - configuration reads at their field's width, inside the window, and a config read
+ *     returns 0, -EINVAL or -EIO;
+ *   - QueueNotify only with the index of a queue that was set up;
+ *   - after teardown no DMA memory is left.
+ *
+ * The transport and the device table keep static tables; this file includes their sources to
+ * empty them between inputs.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/fuzz/fuzz_target.h"
+#include "drivers/virtio/core/core_port.h"
+#include "drivers/virtio/core/virtio.h"
+#include "tests/host/ring_port_host.h"
+
+#include "drivers/virtio/core/virtio_devices.c"
+#include "drivers/virtio/mmio/virtio_mmio.c"
+
+#define FUZZ_TYPE 42
+#define WINDOW 0x200
+#define NQ 3
+
+static void check_at(bool ok, const char *what, int line)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz_mmio: check failed at line %d: %s\n", line, what);
+		abort();
+	}
+}
+#define check(cond) check_at((cond), #cond, __LINE__)
+
+/* ---- the input ---- */
+
+static const uint8_t *in_p;
+static size_t in_n;
+
+static unsigned take(void)
+{
+	if (!in_n)
+		return 0;
+	in_n--;
+	return *in_p++;
+}
+
+static uint32_t take32(void)
+{
+	uint32_t v = take();
+	v |= (uint32_t)take() << 8;
+	v |= (uint32_t)take() << 16;
+	return v | (uint32_t)take() << 24;
+}
+
+/* ---- the device ---- */
+
+static uint8_t window[WINDOW] __attribute__((aligned(4096)));
+static struct {
+	uint32_t magic, version, id;
+	uint64_t size;
+	unsigned accesses, lie_rate;
+	uint32_t status, dfsel, qsel, page_size, isr, generation;
+	uint32_t qnum[NQ], qalign[NQ], qpfn[NQ], qready[NQ];
+	uint64_t desc[NQ], drv[NQ], dev[NQ];
+	uint16_t last_avail[NQ], used_idx[NQ];
+	uint8_t config[WINDOW - 0x100];
+	bool (*line_fn)(void *ctx);
+	void *line_ctx;
+} d;
+
+static uint32_t maybe_lie(uint32_t honest)
+{
+	if (in_n && take() < d.lie_rate)
+		return take32();
+	return honest;
+}
+
+/* Register offsets (4.2.2), from the spec's table. */
+enum {
+	MAGIC = 0x000, VERSION = 0x004, DEVID = 0x008, VENDOR = 0x00c, DF = 0x010, DFSEL = 0x014,
+	GF = 0x020, GFSEL = 0x024, PAGESIZE = 0x028, QSEL = 0x030, QMAX = 0x034, QNUM = 0x038,
+	QALIGN = 0x03c, QPFN = 0x040, QREADY = 0x044, QNOTIFY = 0x050, ISTAT = 0x060, IACK = 0x064,
+	STATUS = 0x070, DESC_LO = 0x080, DESC_HI = 0x084, DRV_LO = 0x090, DRV_HI = 0x094,
+	DEV_LO = 0x0a0, DEV_HI = 0x0a4, GEN = 0x0fc,
+};
+static bool readable(uint32_t off)
+{
+	switch (off) {
+	case MAGIC: case VERSION: case DEVID: case VENDOR: case DF: case QMAX: case QPFN:
+	case QREADY: case ISTAT: case STATUS: case GEN:
+		return true;
+	}
+	return false;
+}
+static bool writable(uint32_t off)
+{
+	switch (off) {
+	case DFSEL: case GF: case GFSEL: case PAGESIZE: case QSEL: case QNUM: case QALIGN:
+	case QPFN: case QREADY: case QNOTIFY: case IACK: case STATUS: case DESC_LO: case DESC_HI:
+	case DRV_LO: case DRV_HI: case DEV_LO: case DEV_HI:
+		return true;
+	}
+	return false;
+}
+
+/* The identification order, checked on every access. */
+static void access_check(uint32_t off, int width, bool write)
+{
+	unsigned n = d.accesses++;
+	check(off < d.size);
+	check(n != 0 || (off == MAGIC && !write));
+	check(n != 1 || (off == VERSION && !write));
+	check(n != 2 || (off == DEVID && !write));
+	check(n < 1 || d.magic == 0x74726976);
+	check(n < 2 || d.version == 1 || d.version == 2);
+	check(n < 3 || d.id != 0);
+	if (off < 0x100) {
+		check(width == 4 && off % 4 == 0);
+		check(write ? writable(off) : readable(off));
+	} else {
+		check(off % (unsigned)width == 0);
+		check(off + (unsigned)width <= d.size);
+	}
+}
+
+static bool ring_of(unsigned q, uint8_t **desc, uint8_t **avail, uint8_t **used, uint16_t *num)
+{
+	*num = (uint16_t)d.qnum[q];
+	if (!*num || *num > 256)
+		return false;
+	if (d.version == 1) {
+		if (!d.qpfn[q] || !d.qalign[q] || (d.qalign[q] & (d.qalign[q] - 1)))
+			return false;
+		uintptr_t base = (uintptr_t)d.qpfn[q] * d.page_size;
+		*desc = (uint8_t *)base;
+		*avail = *desc + 16u * *num;
+		uintptr_t end = (uintptr_t)*avail + 6 + 2u * *num;
+		*used = (uint8_t *)((end + d.qalign[q] - 1) / d.qalign[q] * d.qalign[q]);
+		return true;
+	}
+	if (!d.qready[q])
+		return false;
+	*desc = (uint8_t *)(uintptr_t)d.desc[q];
+	*avail = (uint8_t *)(uintptr_t)d.drv[q];
+	*used = (uint8_t *)(uintptr_t)d.dev[q];
+	return true;
+}
+
+/* The driver notified queue q: complete what is available (honestly: the heads, length 0), or
+ * forge used elements. */
+static void device_notify(unsigned q)
+{
+	uint8_t *desc, *avail, *used;
+	uint16_t num;
+	if (!ring_of(q, &desc, &avail, &used, &num))
+		return;
+	(void)desc;
+	uint16_t aidx;
+	memcpy(&aidx, avail + 2, 2);
+	if (take() < d.lie_rate) {
+		unsigned n = take() % 4;
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t e[2] = {take32() % (num + 2u), take32()};
+			memcpy(used + 4 + 8 * (d.used_idx[q] % num), e, 8);
+			d.used_idx[q]++;
+		}
+		d.used_idx[q] += (uint16_t)(take() % 3);
+	} else {
+		for (unsigned guard = 0; d.last_avail[q] != aidx && guard < num; guard++) {
+			uint16_t head;
+			memcpy(&head, avail + 4 + 2 * (d.last_avail[q] % num), 2);
+			uint32_t e[2] = {head, 0};
+			memcpy(used + 4 + 8 * (d.used_idx[q] % num), e, 8);
+			d.used_idx[q]++;
+			d.last_avail[q]++;
+		}
+	}
+	memcpy(used + 2, &d.used_idx[q], 2);
+	d.isr |= 1;
+}
+
+uint32_t virtio_reg_read(const volatile void *addr, int width)
+{
+	uint32_t off = (uint32_t)((const volatile uint8_t *)addr - window);
+	access_check(off, width, false);
+	if (off >= 0x100) {
+		uint32_t v = 0;
+		memcpy(&v, d.config + (off - 0x100), (size_t)width);
+		return maybe_lie(v);
+	}
+	switch (off) {
+	case MAGIC: return d.magic;
+	case VERSION: return d.version;
+	case DEVID: return d.id;
+	case VENDOR: return maybe_lie(0x554d4551);
+	case DF: return maybe_lie(d.dfsel == 0 ? 0x30000000u : d.dfsel == 1 ? 1u : 0u);
+	case QMAX: return maybe_lie(d.qsel < NQ ? 64 : 0);
+	case QPFN: return maybe_lie(d.qsel < NQ ? d.qpfn[d.qsel] : 0);
+	case QREADY: return maybe_lie(d.qsel < NQ ? d.qready[d.qsel] : 0);
+	case ISTAT: return maybe_lie(d.isr);
+	case STATUS: return maybe_lie(d.status);
+	case GEN: return maybe_lie(d.generation);
+	}
+	return 0;
+}
+
+static void set_half(uint64_t *a, bool hi, uint32_t v)
+{
+	*a = hi ? (*a & 0xffffffffull) | (uint64_t)v << 32 : (*a & ~0xffffffffull) | v;
+}
+
+void virtio_reg_write(volatile void *addr, int width, uint32_t v)
+{
+	uint32_t off = (uint32_t)((volatile uint8_t *)addr - window);
+	access_check(off, width, true);
+	check(off < 0x100); /* the driver writes no device config */
+	unsigned q = d.qsel;
+	switch (off) {
+	case STATUS:
+		d.status = v;
+		if (v == 0) {
+			memset(d.qready, 0, sizeof(d.qready));
+			memset(d.qpfn, 0, sizeof(d.qpfn));
+			memset(d.last_avail, 0, sizeof(d.last_avail));
+			memset(d.used_idx, 0, sizeof(d.used_idx));
+			d.isr = 0;
+		}
+		break;
+	case DFSEL: d.dfsel = v; break;
+	case PAGESIZE: d.page_size = v; break;
+	case QSEL: d.qsel = v; break;
+	case IACK: d.isr &= ~v; break;
+	case QNOTIFY:
+		check(v < NQ && (d.qready[v] || d.qpfn[v]));
+		device_notify(v);
+		break;
+	}
+	if (q >= NQ)
+		return;
+	switch (off) {
+	case QNUM: d.qnum[q] = v; break;
+	case QALIGN: d.qalign[q] = v; break;
+	case QPFN: d.qpfn[q] = v; break;
+	case QREADY: d.qready[q] = v; break;
+	case DESC_LO: case DESC_HI: set_half(&d.desc[q], off == DESC_HI, v); break;
+	case DRV_LO: case DRV_HI: set_half(&d.drv[q], off == DRV_HI, v); break;
+	case DEV_LO: case DEV_HI: set_half(&d.dev[q], off == DEV_HI, v); break;
+	}
+}
+
+uint32_t virtio_pio_read(uint16_t port, int width)
+{
+	(void)port;
+	(void)width;
+	check(!"port I/O from the mmio transport");
+	return 0;
+}
+
+void virtio_pio_write(uint16_t port, int width, uint32_t val)
+{
+	(void)port;
+	(void)width;
+	(void)val;
+	check(!"port I/O from the mmio transport");
+}
+
+/* ---- the rest of the device layer's port ---- */
+
+static uint64_t now;
+
+int virtio_irq_alloc(void (*fn)(void *ctx), void *ctx)
+{
+	(void)fn;
+	(void)ctx;
+	check(!"MSI-X from the mmio transport");
+	return -ENOSPC;
+}
+
+void virtio_irq_free(int vector, void (*fn)(void *ctx), void *ctx)
+{
+	(void)vector;
+	(void)fn;
+	(void)ctx;
+	check(!"MSI-X from the mmio transport");
+}
+
+uint32_t virtio_irq_cpu(void)
+{
+	return 0;
+}
+
+int virtio_irq_line_attach(uint32_t line, bool level, bool active_low, bool (*fn)(void *ctx),
+			   void *ctx)
+{
+	(void)line;
+	(void)level;
+	(void)active_low;
+	if (take() == 0xff)
+		return -ENOSPC;
+	d.line_fn = fn;
+	d.line_ctx = ctx;
+	return 0;
+}
+
+/* Idle: the line fires when the device says so (or the input does, spuriously). */
+void virtio_idle(void)
+{
+	now += 1000000;
+	if (d.line_fn && (d.isr || take() > 0xf0))
+		d.line_fn(d.line_ctx);
+}
+
+void virtio_wake(void)
+{
+}
+
+uint64_t virtio_time_ns(void)
+{
+	return now += 1000000;
+}
+
+unsigned long virtio_lock(void)
+{
+	return 0;
+}
+
+void virtio_unlock(unsigned long flags)
+{
+	(void)flags;
+}
+
+/* ---- a driver that exercises the config and queue paths ---- */
+
+static bool done_flags[NQ];
+
+static void harvest(struct virtqueue *vq)
+{
+	uint32_t len;
+	bool *tok;
+	while ((tok = virtqueue_get_buf(vq, &len))) {
+		check(tok >= done_flags && tok < done_flags + NQ);
+		*tok = true;
+	}
+}
+
+static bool is_done(void *arg)
+{
+	return *(bool *)arg;
+}
+
+static const char *const qnames[NQ] = {"q0", "q1", "q2"};
+
+static int fuzz_probe(struct virtio_device *vd)
+{
+	int err = virtio_negotiate(vd, take32() | (uint64_t)take32() << 32);
+	if (err)
+		return err;
+	for (unsigned i = take() % 4; i > 0; i--) {
+		uint8_t buf[16];
+		unsigned off = take() % 0x110, len = take() % 17;
+		err = virtio_config_read(vd, off, buf, len);
+		check(err == 0 || err == -EINVAL || err == -EIO);
+	}
+	unsigned n = 1 + take() % NQ;
+	struct virtio_vq_spec specs[NQ];
+	for (unsigned i = 0; i < n; i++)
+		specs[i] = (struct virtio_vq_spec){.name = qnames[i], .size = 1u << (take() % 8),
+						   .callback = harvest};
+	if ((err = virtio_setup_vqs(vd, n, specs)))
+		return err;
+	virtio_device_ready(vd);
+	return 0;
+}
+
+static const struct virtio_driver fuzz_driver = {
+	.name = "fuzz",
+	.device_type = FUZZ_TYPE,
+	.probe = fuzz_probe,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t bufs[NQ][64];
+	in_p = data;
+	in_n = size;
+	memset(&d, 0, sizeof(d));
+	memset(window, 0, sizeof(window));
+	ndevices = 0;
+	ndrivers = 0;
+	nmmio_devs = 0;
+	now = 0;
+	virtio_host_log_quiet(true);
+	virtio_options.mode = (enum virtio_mode)(take() % 3);
+	check(virtio_register_driver(&fuzz_driver) == 0);
+
+	unsigned f = take();
+	d.magic = (f & 1) ? take32() : 0x74726976;
+	d.version = (f & 6) == 2 ? 1 : (f & 6) == 4 ? take32() : 2;
+	d.id = (f & 8) ? take32() % 64 : FUZZ_TYPE;
+	d.size = (f & 16) ? take32() % 0x1000 : WINDOW;
+	if (d.size > WINDOW)
+		d.size = WINDOW;
+	d.lie_rate = take() / 4;
+	for (unsigned i = 0; i < sizeof(d.config); i++)
+		d.config[i] = (uint8_t)take();
+
+	struct virtio_mmio_window w = {.phys = 0xfeb00000, .size = d.size, .base = window,
+				       .irq = 5, .source = "fuzz"};
+	unsigned long logs = virtio_host_log_count();
+	int r = virtio_mmio_add(&w);
+	check(r == 0 || r == -EINVAL);
+	if (d.size < 0x100) {
+		check(r == -EINVAL && d.accesses == 0);
+	} else if (d.magic != 0x74726976) {
+		check(r == -EINVAL && d.accesses == 1);
+	} else if (d.version != 1 && d.version != 2) {
+		check(r == -EINVAL && d.accesses == 2);
+	} else if (d.id == 0) {
+		check(r == 0 && d.accesses == 3 && virtio_device_count() == 0);
+		check(virtio_host_log_count() == logs); /* an empty slot is not reported */
+	}
+
+	struct virtio_device *vd = virtio_device_count() ? virtio_device_at(0) : NULL;
+	if (vd && vd->driver && !vd->failed && vd->nvqs) {
+		for (unsigned round = take() % 8; round > 0; round--) {
+			unsigned q = take() % vd->nvqs;
+			struct virtqueue *vq = vd->vqs[q].vq;
+			struct vq_sg sg = {bufs[q], 1 + take() % 64};
+			done_flags[q] = false;
+			if (virtqueue_add(vq, &sg, 0, 1, &done_flags[q]) == 0) {
+				virtqueue_kick(vq);
+				int e = virtio_wait(vd, vq, is_done, &done_flags[q], 20000000ull);
+				check(e == 0 || e == -EIO || e == -ETIMEDOUT);
+				if (e == -ETIMEDOUT) {
+					virtio_abandon(vd, "fuzz: timed out");
+					break;
+				}
+			}
+			if (d.line_fn && take() > 0xe0) {
+				d.isr = take32();
+				d.line_fn(d.line_ctx);
+			}
+		}
+	}
+	for (size_t i = 0; i < virtio_device_count(); i++)
+		virtio_teardown(virtio_device_at(i));
+	check(virtio_host_dma_outstanding() == 0);
+	return 0;
+}
