@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boot Vireo under QEMU with a virtio disk and a virtio network card.
+# Boot Vireo under QEMU with a virtio disk, network card and entropy source.
 #
 # Builds what is missing first (installing Debian packages when needed), so this is the one
 # command a new user runs. Its exit status is the guest's `poweroff N` code.
@@ -12,14 +12,19 @@ usage() {
 	cat <<'EOF'
 usage: ./run-qemu.sh [options] [-- extra QEMU arguments]
 
-  --boot multiboot|uefi   how to boot (default multiboot: QEMU loads build/vireo.elf;
-                          uefi: OVMF runs build/vireo.efi)
-  --machine q35|pc        QEMU machine type (default q35)
+  --boot multiboot|pvh|uefi
+                          how to boot (default multiboot: QEMU loads build/vireo.elf;
+                          pvh: the PVH entry of build/vireo-pvh.elf; uefi: OVMF runs
+                          build/vireo.efi, on pc and q35)
+  --machine q35|pc|microvm
+                          QEMU machine type (default q35); microvm has no PCI: the devices
+                          are virtio-mmio transports
+  --mmio-legacy           on microvm: the legacy virtio-mmio interface (version 1)
   --accel auto|kvm|tcg    auto (default): KVM when it works on this host, else TCG
   --mem MB                guest memory (default 512)
   --cmd "c1; c2"          shell commands to run after boot (appended after " -- ")
   --append "opts"         kernel options before the commands (e.g. "virtio.mode=poll")
-  --no-devices            no virtio disk or network card
+  --no-devices            no virtio disk, network card or rng
   --qemu 7.2|10.0|PATH    which QEMU (default: the system's qemu-system-x86_64; 10.0 is
                           Debian's bookworm-backports build, fetched into build/qemu-10.0)
   --gdb[=PORT]            QEMU waits for a debugger on PORT (default 1234)
@@ -32,6 +37,7 @@ EOF
 }
 
 boot=multiboot machine=q35 accel=auto mem=512 cmd="" append="" gdb=0 devices=1 qemu=${QEMU:-7.2}
+mmio_legacy=off
 extra=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--cmd) cmd=${2?--cmd needs a value}; shift 2 ;;
 	--append) append=${2?--append needs a value}; shift 2 ;;
 	--no-devices) devices=0; shift ;;
+	--mmio-legacy) mmio_legacy=on; shift ;;
 	--qemu) qemu=${2:?--qemu needs a value}; shift 2 ;;
 	--gdb) gdb=1234; shift ;;
 	--gdb=*) gdb=${1#--gdb=}; shift ;;
@@ -50,8 +57,12 @@ while [ $# -gt 0 ]; do
 	*) echo "run-qemu.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 done
-case "$boot" in multiboot|uefi) ;; *) echo "run-qemu.sh: --boot must be multiboot or uefi" >&2; exit 2 ;; esac
-case "$machine" in q35|pc) ;; *) echo "run-qemu.sh: --machine must be q35 or pc" >&2; exit 2 ;; esac
+case "$boot" in multiboot|pvh|uefi) ;; *) echo "run-qemu.sh: --boot must be multiboot, pvh or uefi" >&2; exit 2 ;; esac
+case "$machine" in q35|pc|microvm) ;; *) echo "run-qemu.sh: --machine must be q35, pc or microvm" >&2; exit 2 ;; esac
+if [ "$machine" = microvm ] && [ "$boot" = uefi ]; then
+	echo "run-qemu.sh: microvm has no UEFI firmware in Debian; use --boot multiboot or pvh" >&2
+	exit 2
+fi
 case "$accel" in auto|kvm|tcg) ;; *) echo "run-qemu.sh: --accel must be auto, kvm or tcg" >&2; exit 2 ;; esac
 [[ "$mem" =~ ^[0-9]+$ ]] || { echo "run-qemu.sh: --mem takes a number of MiB" >&2; exit 2; }
 [[ "$gdb" =~ ^[0-9]+$ ]] || { echo "run-qemu.sh: --gdb=PORT takes a port number" >&2; exit 2; }
@@ -115,6 +126,7 @@ kernel_line="$append"
 
 case "$boot" in
 multiboot) boot_args=(-kernel "$BUILD/vireo.elf") ;;
+pvh) boot_args=(-kernel "$BUILD/vireo-pvh.elf") ;;
 uefi) boot_args=(-bios /usr/share/ovmf/OVMF.fd -kernel "$BUILD/vireo.efi") ;;
 esac
 [ -n "$kernel_line" ] && boot_args+=(-append "$kernel_line")
@@ -123,10 +135,19 @@ dev_args=()
 if [ "$devices" = 1 ]; then
 	disk="$BUILD/disk.img"
 	[ -f "$disk" ] || { truncate -s 64M "$disk"; echo "run-qemu.sh: created $disk (64 MiB)"; }
+	# PCI functions on pc and q35; virtio-mmio transports on microvm (QEMU 7.2 defaults
+	# those to the legacy interface, so it is always named).
+	if [ "$machine" = microvm ]; then
+		bus=device
+		dev_args+=(-global "virtio-mmio.force-legacy=$mmio_legacy")
+	else
+		bus=pci
+	fi
 	dev_args+=(-drive "file=$disk,if=none,id=vda,format=raw"
-		-device virtio-blk-pci,drive=vda
+		-device "virtio-blk-$bus,drive=vda"
 		-netdev "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:7007-:7,hostfwd=udp:127.0.0.1:7007-:7,hostfwd=tcp:127.0.0.1:5001-:5001"
-		-device virtio-net-pci,netdev=net0)
+		-device "virtio-net-$bus,netdev=net0"
+		-device "virtio-rng-$bus")
 	echo "run-qemu.sh: http://localhost:8080/  echo: localhost:7007 (tcp/udp)  iperf -c localhost -p 5001"
 fi
 

@@ -40,12 +40,24 @@ struct boot_framebuffer {
 struct boot_info {
 	uint32_t magic; /* BOOT_INFO_MAGIC */
 	uint32_t mmap_count;
-	char loader[16]; /* "multiboot" or "uefi" */
+	char loader[16]; /* "multiboot", "pvh" or "uefi" */
 	struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
 	uint64_t rsdp;  /* physical address of the ACPI RSDP, 0 if unknown */
 	uint64_t tsc_at_entry; /* TSC read by the first kernel instruction(s) */
 	struct boot_framebuffer fb;
 	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated, possibly empty */
 };
+
+/* Add one entry of an E820-style map (types 1..5; others reserved), as the multiboot and PVH
+ * loaders hand them over. An empty entry describes nothing and is dropped (QEMU's microvm ends
+ * its table with one); entries past BOOT_MMAP_MAX are dropped too. */
+static inline void boot_mmap_add_e820(struct boot_info *bi, uint64_t base, uint64_t length,
+				      uint32_t type)
+{
+	if (length == 0 || bi->mmap_count == BOOT_MMAP_MAX)
+		return;
+	bi->mmap[bi->mmap_count++] = (struct boot_mmap_entry){
+		base, length, type >= 1 && type <= 5 ? type : BOOT_MEM_RESERVED, 0};
+}
 
 #endif

@@ -94,7 +94,7 @@ uint64_t time_init(uint64_t hpet_phys, bool prefer_hpet)
 	} sources[] = {
 		{"HPET", hpet_measure_tsc_hz, NULL},
 		{"CPUID", NULL, cpuid_tsc_hz},
-		{"PIT", pit_window, NULL},
+		{"PIT channel 2", pit_window, NULL},
 		{"PIT channel 0", pit_ch0_window, NULL},
 		{"HPET", hpet_measure_tsc_hz, NULL},
 		{"CPUID base frequency", NULL, cpuid_base_hz},

@@ -41,13 +41,9 @@ _Noreturn void multiboot_main(uint32_t magic, uint32_t info_phys)
 
 	if (mb->flags & MB_INFO_MMAP) {
 		uintptr_t p = mb->mmap_addr, end = (uintptr_t)mb->mmap_addr + mb->mmap_length;
-		while (p + sizeof(struct multiboot_mmap_entry) <= end &&
-		       bi->mmap_count < BOOT_MMAP_MAX) {
+		while (p + sizeof(struct multiboot_mmap_entry) <= end) {
 			const struct multiboot_mmap_entry *e = (const void *)p;
-			struct boot_mmap_entry *o = &bi->mmap[bi->mmap_count++];
-			o->base = e->addr;
-			o->length = e->len;
-			o->type = (e->type >= 1 && e->type <= 5) ? e->type : BOOT_MEM_RESERVED;
+			boot_mmap_add_e820(bi, e->addr, e->len, e->type);
 			p += e->size + 4;
 		}
 	} else if (mb->flags & MB_INFO_MEMORY) {

@@ -29,12 +29,8 @@ _Noreturn void pvh_main(uint32_t start_info_phys)
 		bi->cmdline[n] = 0;
 	}
 	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
-	for (uint32_t i = 0; i < si->memmap_entries && bi->mmap_count < BOOT_MMAP_MAX; i++) {
-		struct boot_mmap_entry *o = &bi->mmap[bi->mmap_count++];
-		o->base = e[i].addr;
-		o->length = e[i].size;
-		o->type = e[i].type >= 1 && e[i].type <= 5 ? e[i].type : BOOT_MEM_RESERVED;
-	}
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		boot_mmap_add_e820(bi, e[i].addr, e[i].size, e[i].type);
 	bi->rsdp = si->rsdp_paddr; /* 0: the ACPI code searches the BIOS areas */
 	kernel_main(bi);
 }

@@ -38,7 +38,7 @@ import zlib
 
 import pytest
 
-from vireo import Vireo, exit_code
+from vireo import Vireo, exit_code, is_microvm, mmio_args
 
 SECTOR = 512
 MIB = 1 << 20
@@ -54,10 +54,12 @@ def make_image(path, size=16 * MIB, seed=1):
     return data
 
 
-def drive(img, drive_id="d0", drive_opts="", dev_opts="", serial=None):
-    """-drive/-device arguments for one virtio-blk-pci disk on image img."""
+def drive(img, drive_id="d0", drive_opts="", dev_opts="", serial=None, bus="pci"):
+    """-drive/-device arguments for one virtio-blk disk on image img: virtio-blk-pci, or on
+    bus="mmio" virtio-blk-device (a virtio-mmio transport of microvm)."""
     d = f"if=none,id={drive_id},file={img},format=raw" + (f",{drive_opts}" if drive_opts else "")
-    dev = f"virtio-blk-pci,drive={drive_id}" + (f",serial={serial}" if serial else "")
+    model = "virtio-blk-device" if bus == "mmio" else "virtio-blk-pci"
+    dev = f"{model},drive={drive_id}" + (f",serial={serial}" if serial else "")
     dev += f",{dev_opts}" if dev_opts else ""
     return ["-drive", d, "-device", dev]
 
@@ -213,7 +215,41 @@ MATRIX = {
     "mb-pc-legacy-queue16-segmax126": ("multiboot", "pc",
                                        "disable-modern=on,queue-size=16,seg-max-adjust=off", "",
                                        "legacy", "msix", "irq", True, True, 3),
+    # PVH entry on pc and q35.
+    "pvh-q35-transitional": ("pvh", "q35", "", "", "modern", "msix", "irq", True, True, 1),
+    "pvh-pc-legacy-only-intx": ("pvh", "pc", "disable-modern=on,vectors=0", "", "legacy",
+                                "intx", "irq", True, True, 1),
+    # microvm: virtio-blk-device on a virtio-mmio transport, version 2 (modern) or 1 (legacy,
+    # force-legacy=on), found in the DSDT (or, with acpi=off, on the command line QEMU's PVH
+    # path passes); without the legacy chips.
+    "mb-microvm-mmio-modern": ("multiboot", "microvm", "", "", "modern", "line", "irq", True,
+                               True, 1),
+    "mb-microvm-mmio-legacy": ("multiboot", "microvm", "", "", "legacy", "line", "irq", True,
+                               True, 1),
+    "pvh-microvm-mmio-modern-poll": ("pvh", "microvm", "", "virtio.mode=poll", "modern", "none",
+                                     "poll", True, True, 1),
+    "mb-microvm-mmio-legacy-hybrid": ("multiboot", "microvm", "", "virtio.mode=hybrid",
+                                      "legacy", "line", "hybrid", True, True, 1),
+    "pvh-microvm-acpi-off-cmdline": ("pvh", "microvm,acpi=off", "", "", "modern", "line", "irq",
+                                     True, True, 1),
+    "pvh-microvm-no-legacy-chips": ("pvh", "microvm,pit=off,pic=off,rtc=off", "", "", "modern",
+                                    "line", "irq", True, True, 1),
+    "mb-microvm-mmio-legacy-poll-no-features": ("multiboot", "microvm",
+                                                "indirect_desc=off,event_idx=off",
+                                                "virtio.mode=poll", "legacy", "none", "poll",
+                                                False, False, 1),
+    "mb-microvm-mmio-queue16-chains": ("multiboot", "microvm", "queue-size=16",
+                                       "virtio.indirect=0", "modern", "line", "irq", False,
+                                       True, 3),
 }
+
+
+def bus_args(machine, transport):
+    """The bus a machine's disks sit on, and its QEMU arguments: microvm has virtio-mmio only
+    (its interface picked by the expected transport), pc and q35 PCI."""
+    if is_microvm(machine):
+        return "mmio", mmio_args(legacy=transport == "legacy")
+    return "pci", []
 
 
 @pytest.mark.parametrize("case", list(MATRIX))
@@ -221,6 +257,7 @@ def test_matrix(boot, tmp_path, case):
     """Host pattern → guest CRC; guest fill 300 sectors + flush → host checks every byte."""
     boot_path, machine, dev_opts, opts, transport, irq, mode, indirect, event_idx, min_req = \
         MATRIX[case]
+    bus, bus_extra = bus_args(machine, transport)
     img = tmp_path / "disk.img"
     before = make_image(img, seed=zlib.crc32(case.encode()))
     fill_lba, fill_n, byte = 1001, 300, 0x5A
@@ -228,10 +265,9 @@ def test_matrix(boot, tmp_path, case):
         "blk crc vda 0 64", "blk crc vda 20000 700",
         f"blk fill vda {fill_lba} {fill_n} {byte:#x}", "echo rc=$?", "blk flush vda",
         f"blk crc vda {fill_lba - 1} {fill_n + 2}", "virtio",
-    ], drive(img, serial="matrix", dev_opts=dev_opts), opts=opts, boot=boot_path,
-        machine=machine)
-    loader = "uefi" if boot_path == "uefi" else "multiboot"
-    assert f"booted by {loader}" in out
+    ], drive(img, serial="matrix", dev_opts=dev_opts, bus=bus) + bus_extra, opts=opts,
+        boot=boot_path, machine=machine)
+    assert f"booted by {boot_path}" in out
     assert guest_crc(output_of(out, "blk crc vda 0 64")) == crc(sectors(before, 0, 64))
     assert guest_crc(output_of(out, "blk crc vda 20000 700")) == crc(sectors(before, 20000, 700))
     assert f"filled {fill_n} sectors from {fill_lba} with {byte:#04x}" in out
@@ -254,8 +290,13 @@ def test_matrix(boot, tmp_path, case):
     if not indirect:
         assert dev["indirect_used"] == 0
     assert dev["writes"] >= min_req and dev["flushes"] == 1 and dev["errors"] == 0
-    if "queue-size=16" in dev_opts:
+    if "queue-size=16" in dev_opts and bus == "pci":
         assert dev["queue_size"] == 16
+    if bus == "mmio":
+        # QEMU's mmio QueueNumMax is 1024 whatever queue-size says (the driver picks); seg_max
+        # still follows queue-size.
+        version = 2 if transport == "modern" else 1
+        assert re.search(rf"^  mmio: version {version}, 512-byte window, line \d+ ", out, re.M), out
 
     # After poweroff: the filled range holds the byte, and nothing else changed.
     assert_image(img, before, {fill_lba: expect_fill})
@@ -263,7 +304,9 @@ def test_matrix(boot, tmp_path, case):
 
 # -- listing, ids, two disks, read-only ----------------------------------------------------------
 
-def test_two_disks_list_id_and_read_only(boot, tmp_path):
+@pytest.mark.parametrize("machine", ["pc", "microvm"])
+def test_two_disks_list_id_and_read_only(boot, tmp_path, machine):
+    bus, bus_extra = bus_args(machine, "modern")
     a, b = tmp_path / "a.img", tmp_path / "b.img"
     da = make_image(a, 16 * MIB, seed=11)
     db = make_image(b, 8 * MIB, seed=12)
@@ -274,8 +317,9 @@ def test_two_disks_list_id_and_read_only(boot, tmp_path):
         "blk bench vdb rw=randwrite n=10", "echo rc=$?",
         "blk fill vda 4000 40 0x77", "echo rc=$?", "blk fill vdb 0 1 0", "echo rc=$?",
         "blk flush vda", "virtio",
-    ], drive(a, "d0", serial="alpha-disk") +
-       drive(b, "d1", drive_opts="readonly=on", serial="beta-ro"), machine="pc")
+    ], drive(a, "d0", serial="alpha-disk", bus=bus) +
+       drive(b, "d1", drive_opts="readonly=on", serial="beta-ro", bus=bus) + bus_extra,
+        machine=machine)
     listing = output_of(out, "blk")
     assert re.search(r'^vda \S+ 32768 sectors \(16 MiB\) RW id "alpha-disk" block 512 ', listing, re.M)
     assert re.search(r'^vdb \S+ 16384 sectors \(8 MiB\) RO id "beta-ro" block 512 ', listing, re.M)
@@ -345,19 +389,22 @@ def blkdebug_conf(path, rules):
     path.write_text(text)
 
 
-def blkdebug_drive(conf, img, serial="faulty", merging=False):
+def blkdebug_drive(conf, img, serial="faulty", merging=False, machine="q35"):
     """A disk behind blkdebug. QEMU's virtio-blk merges adjacent requests of one batch into one
     block-layer request (request-merging, on by default), so a failed merged request fails all
     its parts, neighbours of the bad sector included: a test that says which requests fail
     runs with merging off; one that keeps it on may only say that every failure is reported
     and nothing else is lost."""
+    bus, bus_extra = bus_args(machine, "modern")
+    model = "virtio-blk-device" if bus == "mmio" else "virtio-blk-pci"
     return ["-drive", f"if=none,id=d0,file=blkdebug:{conf}:{img},format=raw",
-            "-device", f"virtio-blk-pci,drive=d0,serial={serial},"
-                       f"request-merging={'on' if merging else 'off'}"]
+            "-device", f"{model},drive=d0,serial={serial},"
+                       f"request-merging={'on' if merging else 'off'}", *bus_extra]
 
 
-@pytest.mark.parametrize("mode", ["irq", "poll"])
-def test_blkdebug_read_error(boot, tmp_path, mode):
+@pytest.mark.parametrize("mode,machine", [("irq", "q35"), ("poll", "q35"), ("irq", "microvm"),
+                                          ("poll", "microvm")])
+def test_blkdebug_read_error(boot, tmp_path, mode, machine):
     img, conf = tmp_path / "disk.img", tmp_path / "blkdebug.conf"
     before = make_image(img, seed=21)
     bad = 100
@@ -369,7 +416,7 @@ def test_blkdebug_read_error(boot, tmp_path, mode):
         f"blk crc vda {bad - 4} 8", "echo rc=$?",
         f"blk read vda {bad}", "echo rc=$?",
         "blk fill vda 5000 16 0x3c", "echo rc=$?", "blk crc vda 5000 16", "virtio",
-    ], blkdebug_drive(conf, img), opts=f"virtio.mode={mode}")
+    ], blkdebug_drive(conf, img, machine=machine), opts=f"virtio.mode={mode}", machine=machine)
     first = outputs_of(out, f"blk read vda {bad}")
     assert all("error: read failed: I/O error" in o for o in first), first
     assert "IOERR" in out  # the driver says what the device said
@@ -385,7 +432,8 @@ def test_blkdebug_read_error(boot, tmp_path, mode):
     assert_image(img, before, {5000: b"\x3c" * 16 * SECTOR})
 
 
-def test_blkdebug_write_error(boot, tmp_path):
+@pytest.mark.parametrize("machine", ["q35", "microvm"])
+def test_blkdebug_write_error(boot, tmp_path, machine):
     img, conf = tmp_path / "disk.img", tmp_path / "blkdebug.conf"
     before = make_image(img, seed=22)
     bad = 777
@@ -395,7 +443,7 @@ def test_blkdebug_write_error(boot, tmp_path):
         f"blk fill vda {bad + 8} 8 0x55", "echo rc=$?",
         f"blk fill vda {bad - 48} 40 0x66", "echo rc=$?", "blk flush vda", "echo rc=$?",
         f"blk fill vda {bad} 1 0x77", "echo rc=$?", "virtio",
-    ], blkdebug_drive(conf, img))
+    ], blkdebug_drive(conf, img, machine=machine), machine=machine)
     failed = output_of(out, f"blk fill vda {bad - 3} 8 0x44")
     assert "error: write failed" in failed and "I/O error" in failed, failed
     assert statuses(out) == [1, 0, 0, 0, 1]
@@ -406,8 +454,9 @@ def test_blkdebug_write_error(boot, tmp_path):
     assert_image(img, before, {bad + 8: b"\x55" * 8 * SECTOR, bad - 48: b"\x66" * 40 * SECTOR})
 
 
-@pytest.mark.parametrize("merging", [False, True], ids=["merging-off", "merging-on"])
-def test_blkdebug_errors_under_load_lose_nothing_else(boot, tmp_path, merging):
+@pytest.mark.parametrize("merging,machine", [(False, "q35"), (True, "q35"), (False, "microvm")],
+                         ids=["merging-off", "merging-on", "merging-off-mmio"])
+def test_blkdebug_errors_under_load_lose_nothing_else(boot, tmp_path, merging, machine):
     """A soak at qd=32 over a region with one failing sector: every failure is reported, every
     other read verifies, no write fails, and the disk keeps working afterwards. With QEMU's
     request merging off, only requests covering the bad sector fail; with it on, a failed
@@ -419,7 +468,7 @@ def test_blkdebug_errors_under_load_lose_nothing_else(boot, tmp_path, merging):
     out = script(boot, [
         "blk_soak vda n=4000 qd=32 seed=5 sectors=2048", "echo rc=$?",
         "blk crc vda 0 1500", "blk crc vda 1501 547", "virtio",
-    ], blkdebug_drive(conf, img, merging=merging))
+    ], blkdebug_drive(conf, img, merging=merging, machine=machine), machine=machine)
     soak = output_of(out, "blk_soak vda n=4000 qd=32 seed=5 sectors=2048")
     m = re.search(r"soak: ops=(\d+) reads=(\d+) writes=(\d+) flushes=\d+ mismatches=(\d+) "
                   r"errors=(\d+)", soak)
@@ -474,24 +523,29 @@ def check_soak_sectors(image, lba, n, seed, final_gen):
         assert got == soak_sector(seed, s, gen), f"sector {s} (gen {gen}): payload differs"
 
 
+# id: (kernel options, -device options, machine, transport)
 SOAK = {
-    "irq": ("", ""),
-    "poll": ("virtio.mode=poll", ""),
-    "hybrid-legacy-intx": ("virtio.mode=hybrid", "disable-modern=on,vectors=0"),
-    "irq-queue16-chains": ("virtio.indirect=0", "queue-size=16"),
+    "irq": ("", "", "q35", "modern"),
+    "poll": ("virtio.mode=poll", "", "q35", "modern"),
+    "hybrid-legacy-intx": ("virtio.mode=hybrid", "disable-modern=on,vectors=0", "q35", "legacy"),
+    "irq-queue16-chains": ("virtio.indirect=0", "queue-size=16", "q35", "modern"),
+    "mmio-irq": ("", "", "microvm", "modern"),
+    "mmio-legacy-hybrid": ("virtio.mode=hybrid", "", "microvm", "legacy"),
 }
 
 
 @pytest.mark.parametrize("case", list(SOAK))
 def test_soak(boot, tmp_path, case):
-    opts, dev_opts = SOAK[case]
+    opts, dev_opts, machine, transport = SOAK[case]
+    bus, bus_extra = bus_args(machine, transport)
     img = tmp_path / "disk.img"
     before = make_image(img, seed=31)
     lba, n, seed = 2048, 8192, 1234 + len(case)
     qd = 16 if "queue16" in case else 32
     ops = 20000
     cmd = f"blk_soak vda n={ops} qd={qd} seed={seed} lba={lba} sectors={n}"
-    out = script(boot, [cmd, "echo rc=$?", "virtio"], drive(img, dev_opts=dev_opts), opts=opts)
+    out = script(boot, [cmd, "echo rc=$?", "virtio"], drive(img, dev_opts=dev_opts, bus=bus) +
+                 bus_extra, opts=opts, machine=machine)
     soak = output_of(out, cmd)
     m = re.search(r"soak: ops=(\d+) reads=(\d+) writes=(\d+) flushes=(\d+) mismatches=(\d+) "
                   r"errors=(\d+)", soak)
@@ -503,7 +557,7 @@ def test_soak(boot, tmp_path, case):
                   r"crc32=([0-9a-f]{8})", soak)
     assert r and (int(r[1]), int(r[2]), int(r[3])) == (lba, n, seed), soak
     dev = virtio_device(out)
-    assert dev["errors"] == 0 and not dev["failed"]
+    assert dev["errors"] == 0 and not dev["failed"] and dev["transport"] == transport
     if "virtio.mode=poll" in opts:
         assert dev["mode"] == "poll"
     # The host: the image after exit has exactly what the guest read back last, every sector
@@ -517,15 +571,17 @@ def test_soak(boot, tmp_path, case):
 
 # -- selftest blk -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode", ["irq", "poll", "hybrid"])
-def test_selftest_blk(boot, tmp_path, mode):
+@pytest.mark.parametrize("mode,machine", [("irq", "q35"), ("poll", "q35"), ("hybrid", "q35"),
+                                          ("irq", "microvm"), ("poll", "microvm")])
+def test_selftest_blk(boot, tmp_path, mode, machine):
+    bus, bus_extra = bus_args(machine, "modern")
     scratch, ro = tmp_path / "scratch.img", tmp_path / "ro.img"
     make_image(scratch, 4 * MIB, seed=41)
     make_image(ro, 1 * MIB, seed=42)
     out = script(boot, ["selftest blk"],
-                 drive(scratch, "t", serial="vireo-selftest") +
-                 drive(ro, "r", drive_opts="readonly=on", serial="ro"),
-                 opts=f"virtio.mode={mode}")
+                 drive(scratch, "t", serial="vireo-selftest", bus=bus) +
+                 drive(ro, "r", drive_opts="readonly=on", serial="ro", bus=bus) + bus_extra,
+                 opts=f"virtio.mode={mode}", machine=machine)
     cases = re.findall(r"^    (ok|not ok) \d+ (\S+)(.*)$", out, re.M)
     names = {c[1] for c in cases}
     assert {"blk_sync_read", "blk_refuses_past_capacity", "blk_write_read_round_trip",
@@ -537,13 +593,17 @@ def test_selftest_blk(boot, tmp_path, mode):
 
 # -- config change: block_resize -------------------------------------------------------------------
 
-@pytest.mark.parametrize("irq", ["msix", "intx", "none"])
-def test_block_resize_config_change(boot, tmp_path, irq):
+@pytest.mark.parametrize("irq,machine", [("msix", "q35"), ("intx", "pc"), ("none", "q35"),
+                                         ("line", "microvm"), ("none", "microvm")])
+def test_block_resize_config_change(boot, tmp_path, irq, machine):
+    """The config-change interrupt (MSI-X config vector, the ISR's bit 1 on INTx,
+    InterruptStatus bit 1 on mmio), or in poll mode the main loop asking the transport."""
+    bus, bus_extra = bus_args(machine, "modern")
     img = tmp_path / "disk.img"
     before = make_image(img, 16 * MIB, seed=51)
-    v = boot(extra=drive(img, serial="grow", dev_opts="vectors=0" if irq == "intx" else ""),
-             machine="pc" if irq == "intx" else "q35",
-             append="virtio.mode=poll" if irq == "none" else "")
+    v = boot(extra=drive(img, serial="grow", dev_opts="vectors=0" if irq == "intx" else "",
+                         bus=bus) + bus_extra,
+             machine=machine, append="virtio.mode=poll" if irq == "none" else "")
     v.ready()
     assert re.search(r'^vda \S+ 32768 sectors \(16 MiB\) RW id "grow"', v.run("blk"), re.M)
     assert "past the end of the disk" in v.run("blk crc vda 40000 8")

@@ -130,16 +130,24 @@ def test_uefi_esp_image_boots_without_interaction(boot):
 
 
 def test_tsc_calibration_pit_and_hpet_agree(boot):
-    """The TSC measured against the PIT and against the HPET (clock=hpet) agree within 5 %.
+    """The TSC measured against PIT channel 2 and the HPET (clock=hpet) on q35, and against PIT
+    channel 0 on microvm, agree within 5 %.
 
     Each is the median of three windows (kernel/time.c), so one window stretched by a
     descheduled vCPU does not count; 5 % leaves room for a second, shorter one."""
     mhz = {}
-    for opt, source in (("", "PIT"), ("clock=hpet", "HPET")):
-        v = boot(append=f"{opt} -- selftest time; poweroff 2")
+    for opt, machine, source in (("", "q35", "PIT channel 2"), ("clock=hpet", "q35", "HPET"),
+                                 ("", "microvm", "PIT channel 0")):
+        v = boot(append=f"{opt} -- selftest time; poweroff 2", machine=machine)
         assert exit_code(v.wait_exit()) == 2
-        m = re.search(r"TSC (\d+\.\d+) MHz \(measured against (\w+)\)", v.output)
+        m = re.search(r"TSC (\d+\.\d+) MHz \(measured against ([\w ]+?)\)", v.output)
         assert m and m.group(2) == source, v.output[-2000:]
         assert "# selftest: 3 passed, 0 failed" in v.output
         mhz[source] = float(m.group(1))
-    assert abs(mhz["PIT"] - mhz["HPET"]) / mhz["PIT"] < 0.05, mhz
+        if machine == "microvm":
+            # No port 0x61 there: channel 2's gate reads as done at once, and that absurd
+            # figure is refused before channel 0's count is used.
+            assert re.search(r"the TSC measured against PIT channel 2 is [\d.]+ MHz, which no "
+                             r"CPU runs at; trying the next clock source", v.output), v.output
+    base = mhz["PIT channel 2"]
+    assert all(abs(x - base) / base < 0.05 for x in mhz.values()), mhz

@@ -214,14 +214,20 @@ def net_dev(net_out, name="eth0"):
     return d
 
 
+def nic_model(machine):
+    """virtio-net-pci, or on microvm virtio-net-device (a virtio-mmio transport)."""
+    return "virtio-net-device" if vireo.is_microvm(machine) else "virtio-net-pci"
+
+
 def start(boot, ports=None, append="", device="", nic_extra=(), qemu_extra=(), machine="q35",
-          boot_path="multiboot", netdev=None, mem=256):
-    """Boot with eth0 = virtio-net-pci on user networking (forwards from ports)."""
+          boot_path="multiboot", netdev=None, mem=256, mmio_legacy=False):
+    """Boot with eth0 = virtio-net (nic_model) on user networking (forwards from ports)."""
     ports = ports or Ports()
     nd = netdev or ports.netdev()
-    dev = "virtio-net-pci,netdev=n0" + (("," + device) if device else "")
+    dev = f"{nic_model(machine)},netdev=n0" + (("," + device) if device else "")
+    bus_extra = vireo.mmio_args(mmio_legacy) if vireo.is_microvm(machine) else []
     v = boot(boot=boot_path, machine=machine, append=append, mem=mem,
-             extra=["-netdev", nd, "-device", dev, *nic_extra, *qemu_extra])
+             extra=["-netdev", nd, "-device", dev, *nic_extra, *qemu_extra, *bus_extra])
     v.ports = ports
     v.ready(timeout=180)
     return v
@@ -265,13 +271,29 @@ MATRIX = [
      dict(transport="modern", mode="irq", irq="msix", mrg=True)),
     ("uefi-pc-legacy-poll", "pc", "uefi", "disable-modern=on", "virtio.net.mode=poll",
      dict(transport="legacy", mode="poll", irq=None, mrg=True)),
+    ("pvh-q35", "q35", "pvh", "", "",
+     dict(transport="modern", mode="irq", irq="msix", mrg=True)),
+    # microvm: virtio-net-device on virtio-mmio, version 2 or 1 (force-legacy=on).
+    ("mmio-modern-microvm", "microvm", "multiboot", "", "",
+     dict(transport="modern", mode="irq", irq="line", mrg=True)),
+    ("mmio-legacy-microvm-pvh", "microvm", "pvh", "", "",
+     dict(transport="legacy", mode="irq", irq="line", mrg=True)),
+    ("mmio-modern-poll-microvm", "microvm", "multiboot", "", "virtio.mode=poll",
+     dict(transport="modern", mode="poll", irq=None, mrg=True)),
+    ("mmio-legacy-hybrid-nomrg-microvm", "microvm", "multiboot", "mrg_rxbuf=off",
+     "virtio.net.mode=hybrid", dict(transport="legacy", mode="hybrid", irq="line", mrg=False)),
+    ("mmio-modern-no-legacy-chips-pvh", "microvm,pit=off,pic=off,rtc=off", "pvh", "", "",
+     dict(transport="modern", mode="irq", irq="line", mrg=True)),
+    ("mmio-modern-acpi-off-pvh", "microvm,acpi=off", "pvh", "", "",
+     dict(transport="modern", mode="irq", irq="line", mrg=True)),
 ]
 
 
 @pytest.mark.parametrize("machine,boot_path,device,append,exp",
                          [pytest.param(*m[1:], id=m[0]) for m in MATRIX])
 def test_matrix(boot, machine, boot_path, device, append, exp):
-    v = start(boot, machine=machine, boot_path=boot_path, device=device, append=append)
+    v = start(boot, machine=machine, boot_path=boot_path, device=device, append=append,
+              mmio_legacy=exp["transport"] == "legacy")
     wait_net(v)
 
     # What the configuration is, from the driver's own `virtio` output.
@@ -302,6 +324,10 @@ def test_matrix(boot, machine, boot_path, device, append, exp):
     elif exp["irq"] == "intx":
         assert all(vec == "intx" for _, vec in queues), blk
         assert re.search(r"^  intx: line \d+, \d+ interrupts", blk, re.M), blk
+    elif exp["irq"] == "line":
+        assert all(vec.startswith("gsi") for _, vec in queues), blk
+        version = 2 if exp["transport"] == "modern" else 1
+        assert re.search(rf"^  mmio: version {version}, 512-byte window, line \d+ ", blk, re.M), blk
 
     # Traffic from real host clients.
     rc, body = curl(f"http://127.0.0.1:{v.ports.http}/")
@@ -330,8 +356,9 @@ def test_matrix(boot, machine, boot_path, device, append, exp):
 
 # ---- the big tests on the default configuration ----------------------------------------------
 
-def test_tcp_echo_8mib(boot):
-    v = start(boot)
+@pytest.mark.parametrize("machine", ["q35", "microvm"])
+def test_tcp_echo_8mib(boot, machine):
+    v = start(boot, machine=machine)
     wait_net(v)
     secs = tcp_echo(v.ports.echo, 8 << 20, timeout=180)
     print(f"8 MiB echo round trip: {secs:.2f} s")
@@ -415,11 +442,12 @@ def test_udp_echo_fragmented(boot):
     assert re.search(r"udp xmit=\d+ recv=\d+ drop=0 chkerr=0", net), net
 
 
-def test_iperf(boot):
+@pytest.mark.parametrize("machine", ["q35", "microvm"])
+def test_iperf(boot, machine):
     iperf = shutil.which("iperf")
     if not iperf:
         pytest.skip("iperf (2) is not installed")
-    v = start(boot)
+    v = start(boot, machine=machine)
     wait_net(v)
     r = subprocess.run([iperf, "-c", "127.0.0.1", "-p", str(v.ports.iperf), "-t", "5", "-f", "k"],
                        capture_output=True, text=True, timeout=60)
@@ -562,12 +590,13 @@ def eth1_counts(v):
     return driver_rx_line(device_block(v.run("virtio"), "eth1"), "eth1")
 
 
-@pytest.mark.parametrize("mrg", ["on", "off"], ids=["mrg_rxbuf", "no_mrg_rxbuf"])
-def test_raw_frames_flood_and_malformed(boot, raw_peer, mrg):
+@pytest.mark.parametrize("mrg,machine", [("on", "q35"), ("off", "q35"), ("on", "microvm")],
+                         ids=["mrg_rxbuf", "no_mrg_rxbuf", "mrg_rxbuf-mmio"])
+def test_raw_frames_flood_and_malformed(boot, raw_peer, mrg, machine):
     peer = raw_peer
-    v = start(boot, append=f"net.eth1.ip={ETH1_IP}/24 net.eth1.dhcp=0",
+    v = start(boot, append=f"net.eth1.ip={ETH1_IP}/24 net.eth1.dhcp=0", machine=machine,
               nic_extra=["-netdev", peer.netdev_arg(),
-                         "-device", f"virtio-net-pci,netdev=n1,mrg_rxbuf={mrg}"])
+                         "-device", f"{nic_model(machine)},netdev=n1,mrg_rxbuf={mrg}"])
     wait_net(v)
     assert "inet 192.168.77.2/24" in v.run("net")
 
@@ -699,11 +728,13 @@ def test_rx_filter_promisc_and_mac_table(boot, raw_peer):
     assert "BROKEN" not in blk and "FAILED" not in blk, blk
 
 
-def test_raw_frames_poll_mode_flood(boot, raw_peer):
+@pytest.mark.parametrize("machine", ["q35", "microvm"])
+def test_raw_frames_poll_mode_flood(boot, raw_peer, machine):
     """The same flood against a polling driver (no interrupts): it keeps up and answers."""
     peer = raw_peer
     v = start(boot, append=f"virtio.mode=poll net.eth1.ip={ETH1_IP}/24 net.eth1.dhcp=0",
-              nic_extra=["-netdev", peer.netdev_arg(), "-device", "virtio-net-pci,netdev=n1"])
+              machine=machine, nic_extra=["-netdev", peer.netdev_arg(), "-device",
+                                          f"{nic_model(machine)},netdev=n1"])
     wait_net(v)
     mac = peer.arp_resolve(ETH1_IP)
     assert mac is not None

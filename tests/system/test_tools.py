@@ -1,4 +1,5 @@
-"""What a new user touches first: ./run-qemu.sh --gdb with Debian's gdb, and the `help` table.
+"""What a new user touches first: ./run-qemu.sh (--gdb with Debian's gdb, --machine microvm, bad
+options) and the `help` table.
 
 The help test reads every SHELL_COMMAND registration from the C sources (the truth the kernel
 was built from) and checks that `help` shows each usage and description whole.
@@ -7,6 +8,8 @@ import glob
 import os
 import re
 import subprocess
+
+import pytest
 
 from vireo import BUILD, QEMU, ROOT
 
@@ -79,3 +82,28 @@ def test_run_qemu_gdb_breakpoint_print_backtrace(tmp_path):
         log.close()
     text = (tmp_path / "run-qemu.log").read_text()
     assert f"target remote localhost:{port}" in text
+
+
+def run_qemu(*args, timeout=240):
+    return subprocess.run([os.path.join(ROOT, "run-qemu.sh"), "--qemu", QEMU, "--accel", "tcg",
+                           *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.mark.parametrize("boot_path,legacy", [("multiboot", False), ("pvh", True)])
+def test_run_qemu_microvm(boot_path, legacy):
+    """./run-qemu.sh --machine microvm: the disk, NIC and rng on virtio-mmio transports."""
+    r = run_qemu("--machine", "microvm", "--boot", boot_path,
+                 *(["--mmio-legacy"] if legacy else []), "--cmd", "virtio; poweroff 4")
+    assert r.returncode == 4, r.stdout[-3000:] + r.stderr[-2000:]
+    assert f"booted by {boot_path}" in r.stdout
+    transport = "legacy" if legacy else "modern"
+    for name, kind in (("vda", "virtio-blk"), ("eth0", "virtio-net"), ("rng0", "virtio-rng")):
+        assert re.search(rf"^{name}: mmio@0x[0-9a-f]+ gsi:\d+ {kind}, transport {transport}, "
+                         rf"mode irq, irq line$", r.stdout, re.M), (name, r.stdout[-3000:])
+
+
+def test_run_qemu_refuses_bad_combinations():
+    r = run_qemu("--machine", "microvm", "--boot", "uefi", timeout=60)
+    assert r.returncode == 2 and "microvm has no UEFI firmware" in r.stderr, r.stderr
+    r = run_qemu("--machine", "virt", timeout=60)
+    assert r.returncode == 2 and "--machine must be q35, pc or microvm" in r.stderr, r.stderr

@@ -47,15 +47,28 @@ def tcg_args(binary=None):
 # Every machine starts from -nodefaults: no default NIC, VGA, floppy or CD-ROM. The devices a
 # test wants are named. (QEMU 10's q35 default CD-ROM makes Debian 12's SeaBIOS wait 32 s for
 # an AHCI timeout at every boot.)
-BASE_ARGS = ["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+BASE_ARGS = ["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"]
+# The exit door: `poweroff N` makes QEMU exit with (N << 1) | 1 (see exit_code).
+DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+
+
+def mmio_args(legacy=False):
+    """QEMU's virtio-mmio transports (microvm's): version 1, the legacy interface, or version
+    2. Named every time: QEMU 7.2's microvm defaults to legacy."""
+    return ["-global", f"virtio-mmio.force-legacy={'on' if legacy else 'off'}"]
+
+
+def is_microvm(machine):
+    return machine.split(",")[0] == "microvm"
+
+
 PROMPT = "vireo> "
 PROMPT_RE = re.compile(r"^vireo(?: \[\d+\])?> ", re.M)
 
 
 class Vireo:
     def __init__(self, boot="multiboot", machine="q35", append="", mem=256, extra=(), timeout=120,
-                 kernel=None):
+                 kernel=None, debug_exit=True):
         self.tmp = tempfile.mkdtemp(prefix="vireo-test-")
         self.monitor_path = os.path.join(self.tmp, "monitor.sock")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
@@ -63,10 +76,13 @@ class Vireo:
         self.output = ""
         self._cr = ""
         args = [QEMU, "-M", machine, *tcg_args(), "-m", str(mem), *BASE_ARGS,
+                *(DEBUG_EXIT if debug_exit else []),
                 "-monitor", f"unix:{self.monitor_path},server,nowait",
                 "-qmp", f"unix:{self.qmp_path},server,nowait"]
         if boot == "multiboot":
             args += ["-kernel", kernel or os.path.join(BUILD, "vireo.elf")]
+        elif boot == "pvh":
+            args += ["-kernel", kernel or os.path.join(BUILD, "vireo-pvh.elf")]
         elif boot == "uefi":
             args += ["-bios", OVMF, "-kernel", os.path.join(BUILD, "vireo.efi")]
         elif boot == "uefi-esp":
