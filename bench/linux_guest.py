@@ -3,13 +3,15 @@
 
 Library (bench/run.py imports it):
 
-  machine_args(mem=512)            QEMU binary + machine options shared by Vireo and Linux runs
-  blk_args(kind, path=None, ...)   virtio-blk-pci on a raw file or on null-co (same for both)
-  net_args(hostfwd=())             virtio-net-pci on QEMU user networking (same for both)
+  machine_args(mem=512, machine="q35")  QEMU binary + machine options shared by both guests
+  blk_args(kind, path=None, ..., bus="pci")  virtio-blk on a raw file or on null-co, on PCI or
+                                   virtio-mmio (same for both)
+  net_args(hostfwd=(), bus="pci")  virtio-net on QEMU user networking (same for both)
   trace_args(path)                 -trace virtio_queue_notify/virtio_notify/virtio_notify_irqfd
                                    (+ virtio_blk_req_complete to name the disk and count its
                                    requests), timestamped, into file path
-  boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=None) -> LinuxRun
+  boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=None,
+             machine="q35") -> LinuxRun
   count_trace(path, t0=None, t1=None) -> {device: counts}   works for Vireo's traces too
   window_counts(run, i)            trace counts while the i-th vbench command ran
 
@@ -35,7 +37,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
-from vireo import BASE_ARGS, QEMU, tcg_args  # noqa: E402  (the same QEMU and machine as Vireo)
+from vireo import BASE_ARGS, DEBUG_EXIT, QEMU, is_microvm, mmio_args, tcg_args  # noqa: E402
 
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 GUEST = os.path.join(BUILD, "linux-guest")
@@ -58,15 +60,23 @@ def kv(line):
 
 
 # -- QEMU command lines ----------------------------------------------------------------------
-def machine_args(mem=512):
-    """The machine both guests run on: same binary, machine type, CPU model, memory, exit port."""
+def machine_args(mem=512, machine="q35"):
+    """The machine both guests run on: same binary, machine type, CPU model, memory, exit port;
+    on microvm its virtio-mmio transports as version 2 (modern, as on PCI)."""
     # tcg_args: the vCPU setting QEMU 7.2 needs to keep guest barriers (tests/system/vireo.py);
     # both guests get the same, so the comparison stays fair.
-    return [QEMU, "-M", "q35", *tcg_args(), "-m", str(mem), *BASE_ARGS]
+    return [QEMU, "-M", machine, *tcg_args(), "-m", str(mem), *BASE_ARGS, *DEBUG_EXIT,
+            *(mmio_args(legacy=False) if is_microvm(machine) else [])]
 
 
-def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio="threads"):
-    """virtio-blk-pci on a raw file (kind="raw": O_DIRECT on the host with cache=none) or on the
+def bus_suffix(bus):
+    """QEMU's device name suffix: virtio-blk-pci, or virtio-blk-device on virtio-mmio."""
+    return {"pci": "pci", "mmio": "device"}[bus]
+
+
+def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio="threads",
+             bus="pci"):
+    """virtio-blk (pci or mmio) on a raw file (kind="raw": O_DIRECT on the host with cache=none) or on the
     null-co driver (kind="null": no host I/O at all, reads return zeroes): the device cost alone."""
     if kind == "raw":
         if not path:
@@ -76,14 +86,14 @@ def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio
         drive = f"driver=null-co,size={size},if=none,id={drive_id},read-zeroes=on"
     else:
         raise ValueError(kind)
-    return ["-drive", drive, "-device", f"virtio-blk-pci,drive={drive_id}"]
+    return ["-drive", drive, "-device", f"virtio-blk-{bus_suffix(bus)},drive={drive_id}"]
 
 
-def net_args(hostfwd=(), netdev_id="n0"):
-    """virtio-net-pci on user networking: guest 10.0.2.15, host reachable as 10.0.2.2.
+def net_args(hostfwd=(), netdev_id="n0", bus="pci"):
+    """virtio-net (pci or mmio) on user networking: guest 10.0.2.15, host reachable as 10.0.2.2.
     hostfwd: e.g. ["tcp::5001-:5001", "udp::7777-:7777"]."""
     nd = f"user,id={netdev_id}" + "".join(f",hostfwd={h}" for h in hostfwd)
-    return ["-netdev", nd, "-device", f"virtio-net-pci,netdev={netdev_id}"]
+    return ["-netdev", nd, "-device", f"virtio-net-{bus_suffix(bus)},netdev={netdev_id}"]
 
 
 def trace_args(path, events=TRACE_EVENTS + ID_EVENTS):
@@ -139,7 +149,7 @@ def _cmdline(cmdline, vbench):
 
 
 def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=None, mem=512,
-               guest_dir=GUEST, echo=False, on_line=None):
+               guest_dir=GUEST, echo=False, on_line=None, machine="q35"):
     """Boot the Linux peer with the caller's device options and wait for it to exit.
 
     extra_qemu_args  device options (blk_args(), net_args(), ...), appended to machine_args()
@@ -158,7 +168,7 @@ def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=Non
         if not os.path.exists(f):
             raise SystemExit(f"{f} is missing: run `make bench` or bench/linux/build-guest.sh {guest_dir}")
     run = LinuxRun()
-    args = machine_args(mem) + ["-kernel", kernel, "-initrd", initrd,
+    args = machine_args(mem, machine) + ["-kernel", kernel, "-initrd", initrd,
                                 "-append", _cmdline(cmdline, vbench)] + list(extra_qemu_args)
     if trace:
         if os.path.exists(trace):

@@ -41,8 +41,10 @@ def main():
     boot = res.get("boot") or []
     if boot:
         print("\n### boot (QEMU start to first usable line, ms)\n")
-        print(table(["guest", "boot", "line", "median", "min", "guest's own figure"],
-                    [[r["guest"], r["boot"], r["line"], r["wall_ms_median"], r["wall_ms_min"],
+        print(table(["guest", "machine", "boot", "line", "median", "min", "floor (stub)",
+                     "share (median - floor)", "guest's own figure"],
+                    [[r["guest"], r.get("machine", "q35"), r["boot"], r["line"], r["wall_ms_median"],
+                      r["wall_ms_min"], r.get("floor_ms", "–"), r.get("share_ms", "–"),
                       r["kernel_ready_ms"]] for r in boot]))
     blk = [r for r in res.get("blk") or [] if r["bench"] == "blk"]
     if blk:

@@ -60,8 +60,8 @@ def _use_accel(accel):
         return
     base_machine_args = lg.machine_args
 
-    def machine_args(mem=512):
-        a = base_machine_args(mem)
+    def machine_args(mem=512, machine="q35"):
+        a = base_machine_args(mem, machine)
         a[a.index("-accel") + 1] = accel
         return a
     lg.machine_args = machine_args
@@ -126,7 +126,7 @@ class StampedVireo(Vireo):
         return r
 
 
-def vireo_boot_run(append, extra, timeout=600, trace=None, stop_on_error=False):
+def vireo_boot_run(append, extra, timeout=600, trace=None, stop_on_error=False, machine="q35"):
     """Boot Vireo with commands after `--` (ending in poweroff) and wait for it to exit.
     stop_on_error: kill QEMU at the first "error:" line (a stalled bench would make every
     later command wait for its own timeout); the status is then None."""
@@ -134,7 +134,9 @@ def vireo_boot_run(append, extra, timeout=600, trace=None, stop_on_error=False):
         if os.path.exists(trace):
             os.unlink(trace)
         extra = list(extra) + lg.trace_args(trace)
-    v = StampedVireo(boot="multiboot", machine="q35", append=append, mem=MEM, extra=extra,
+    if vireo_mod.is_microvm(machine):
+        extra = list(extra) + vireo_mod.mmio_args()
+    v = StampedVireo(boot="multiboot", machine=machine, append=append, mem=MEM, extra=extra,
                      timeout=timeout)
     status = None
     try:
@@ -190,13 +192,27 @@ def agree(a, b, rel=0.02, absolute=2):
 
 
 # -- boot ----------------------------------------------------------------------------------------
-def bench_boot(smoke, cfg):
-    rounds = cfg["boot_rounds"]
-    devices = lg.blk_args("null") + lg.net_args()
+STUB = os.path.join(BUILD, "bench", "stub.elf")
+BOOT_MACHINES = ("q35", "microvm")
 
-    def vireo_once(boot):
+
+def boot_devices(machine):
+    """The same devices on every machine and for every guest: a null-co disk and a NIC."""
+    bus = "mmio" if vireo_mod.is_microvm(machine) else "pci"
+    return lg.blk_args("null", bus=bus) + lg.net_args(bus=bus)
+
+
+def bench_boot(smoke, cfg):
+    """QEMU start to the ready line: Vireo by multiboot and (q35) UEFI or (microvm) PVH, with
+    the Linux peer's `quiet` and without, the Linux peer, and QEMU's own floor (the stub that
+    prints at its first instruction) on each machine with the same devices."""
+    rounds = cfg["boot_rounds"]
+
+    def vireo_once(boot, machine, quiet):
         t0 = time.monotonic()
-        v = Vireo(boot=boot, machine="q35", append="-- poweroff 0", mem=MEM, extra=devices)
+        v = Vireo(boot=boot, machine=machine, append=f"{'quiet ' if quiet else ''}-- poweroff 0",
+                  mem=MEM, extra=boot_devices(machine) +
+                  (vireo_mod.mmio_args() if vireo_mod.is_microvm(machine) else []))
         try:
             end = v.ready(timeout=120)
             wall = time.monotonic() - t0
@@ -205,34 +221,61 @@ def bench_boot(smoke, cfg):
             v.wait_exit(timeout=60)
         finally:
             v.close()
-        return {"guest": "vireo", "boot": boot, "ms": wall * 1000,
+        return {"guest": "vireo", "machine": machine,
+                "boot": boot + (" quiet" if quiet else ""), "ms": wall * 1000,
                 "kernel_ms": int(m.group(1)) if m else None}
 
-    def linux_once():
-        r = lg.boot_linux(extra_qemu_args=devices, vbench=["exit 0"], timeout=180)
+    def stub_once(machine):
+        t0 = time.monotonic()
+        v = Vireo(boot="multiboot", machine=machine, kernel=STUB, mem=MEM,
+                  extra=boot_devices(machine))
+        try:
+            v.expect("stub: first instruction", timeout=60)
+            wall = time.monotonic() - t0
+            v.wait_exit(timeout=60)
+        finally:
+            v.close()
+        return {"guest": "stub", "machine": machine, "boot": "multiboot", "ms": wall * 1000,
+                "kernel_ms": 0}
+
+    def linux_once(machine):
+        r = lg.boot_linux(extra_qemu_args=boot_devices(machine), vbench=["exit 0"], timeout=180,
+                          machine=machine)
         if r.userspace_s is None:
             raise SystemExit(f"Linux guest did not reach user space:\n{r.output[-3000:]}")
-        return {"guest": "linux", "boot": "bzImage+initramfs", "ms": r.userspace_s * 1000,
-                "ready_ms": r.ready_s * 1000 if r.ready_s else None,
+        return {"guest": "linux", "machine": machine, "boot": "bzImage+initramfs",
+                "ms": r.userspace_s * 1000, "ready_ms": r.ready_s * 1000 if r.ready_s else None,
                 "kernel_ms": (r.kernel_uptime_s or 0) * 1000}
 
-    got = lg.alternate(rounds, {"vireo": lambda: [vireo_once("multiboot"), vireo_once("uefi")],
-                                "linux": lambda: [linux_once()]})
+    got = lg.alternate(rounds, {
+        "stub": lambda: [stub_once(m) for m in BOOT_MACHINES],
+        "vireo": lambda: [vireo_once("multiboot", "q35", False), vireo_once("uefi", "q35", False),
+                          vireo_once("multiboot", "q35", True),
+                          vireo_once("multiboot", "microvm", True),
+                          vireo_once("pvh", "microvm", True),
+                          vireo_once("pvh", "microvm", False)],
+        "linux": lambda: [linux_once(m) for m in BOOT_MACHINES]})
+    floor = {}
+    for r in (r for rr in got["stub"] for r in rr):
+        floor.setdefault(r["machine"], []).append(r["ms"])
+    floor = {m: statistics.median(ms) for m, ms in floor.items()}
     rows = []
-    for guest in ("vireo", "linux"):
+    for guest in ("vireo", "linux", "stub"):
         flat = [r for rr in got[guest] for r in rr]
-        for boot in dict.fromkeys(r["boot"] for r in flat):
-            rs = [r for r in flat if r["boot"] == boot]
+        for machine, boot in dict.fromkeys((r["machine"], r["boot"]) for r in flat):
+            rs = [r for r in flat if r["boot"] == boot and r["machine"] == machine]
             ms = [r["ms"] for r in rs]
-            row = {"bench": "boot", "guest": guest, "boot": boot, "runs": len(rs),
-                   "wall_ms_median": round(statistics.median(ms)), "wall_ms_min": round(min(ms)),
-                   "kernel_ready_ms": rs[-1]["kernel_ms"] if guest == "vireo" else
-                   round(statistics.median(r["kernel_ms"] for r in rs))}
+            wall = statistics.median(ms)
+            row = {"bench": "boot", "guest": guest, "machine": machine, "boot": boot,
+                   "runs": len(rs), "wall_ms_median": round(wall), "wall_ms_min": round(min(ms)),
+                   "floor_ms": round(floor[machine]),
+                   "share_ms": round(wall - floor[machine]),
+                   "kernel_ready_ms": round(statistics.median(r["kernel_ms"] for r in rs))}
             if guest == "linux":
                 row["line"] = "linux: userspace up"
                 row["ready_ms_median"] = round(statistics.median(r["ready_ms"] for r in rs))
             else:
-                row["line"] = "vireo: ready"
+                row["line"] = "vireo: ready" if guest == "vireo" else "stub: first instruction"
             rows.append(row)
     return rows
 
@@ -250,8 +293,9 @@ def bench_ring(smoke, cfg):
 BLK_METRICS = ("iops", "p50_us", "p99_us", "kicks_per_req", "irqs_per_req")
 
 
-def blk_devices(backend):
-    return lg.blk_args(backend, SCRATCH_IMG if backend == "raw" else None) + lg.net_args()
+def blk_devices(backend, bus="pci"):
+    return lg.blk_args(backend, SCRATCH_IMG if backend == "raw" else None, bus=bus) + \
+        lg.net_args(bus=bus)
 
 
 def segment_blk_trace(trace, t_ready, ns):
@@ -286,7 +330,7 @@ def segment_blk_trace(trace, t_ready, ns):
 BLK_FAILURES = []  # Vireo blk commands that failed (and were retried in a fresh boot)
 
 
-def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2):
+def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35"):
     """One boot runs every command; if one fails (a stall ends in "error: bench stopped: timed
     out" after 30 s), QEMU is stopped, the failure recorded, and the remaining commands run
     again in a fresh boot (at most `retries` times)."""
@@ -296,7 +340,9 @@ def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2):
         todo = cmds[len(lines):]
         append = f"{opts} -- " + "; ".join(f"blk bench vda {c}" for c in todo) + "; poweroff 0"
         tr = trace and (trace if attempt == 0 else f"{trace}.{attempt}")
-        v, status = vireo_boot_run(append, blk_devices(backend), trace=tr, stop_on_error=True)
+        bus = "mmio" if vireo_mod.is_microvm(machine) else "pci"
+        v, status = vireo_boot_run(append, blk_devices(backend, bus), trace=tr,
+                                   stop_on_error=True, machine=machine)
         got = vireo_bench_lines(v, "bench=blk")
         if tr:
             t_ready = next(t for t, text in v.lines if text.startswith("vireo: ready"))
@@ -429,6 +475,34 @@ def bench_blk(smoke, cfg):
                                    "trace_reqs": r["trace_reqs"], "agree": r["agree"],
                                    "note": r.get("note", "")})
     return rows + ratios + trace_rows + BLK_FAILURES
+
+
+# -- blk over virtio-mmio and over virtio-pci ---------------------------------------------------
+def bench_mmio(smoke, cfg):
+    """null-co 4K randread at queue depths 1 and 32 in irq mode, Vireo's virtio-blk over
+    microvm's virtio-mmio (version 2) and over q35's modern virtio-pci, alternating: the same
+    driver, ring and device, two transports (a kick is a QueueNotify write on mmio, a notify
+    BAR write on pci; an interrupt a line with InterruptStatus/ACK on mmio, an MSI-X message on
+    pci)."""
+    n = cfg["blk_count_n"] if smoke else cfg["blk_n"]
+    cmds = [f"rw=randread bs=4096 qd={qd} n={n}" for qd in (1, 32)]
+    rounds = max(cfg["blk_rounds"], 1)
+    got = lg.alternate(rounds, {m: (lambda m=m: [dict(r, machine=m) for r in vireo_blk(
+        "null", "irq", 1, cmds, machine=m)]) for m in ("microvm", "q35")})
+    rows = []
+    for m in ("microvm", "q35"):
+        med = lg.medians(got[m], key=("qd",), metrics=BLK_METRICS)
+        for (qd,), vals in med.items():
+            rows.append({"bench": "blk_bus", "transport": "mmio" if m == "microvm" else "pci",
+                         "machine": m, "qd": num(qd), "rounds": rounds, "n": n,
+                         **{k: round(x, 4) for k, x in vals.items()}})
+    for qd in (1, 32):
+        mm = next(r for r in rows if r["transport"] == "mmio" and r["qd"] == qd)
+        pc = next(r for r in rows if r["transport"] == "pci" and r["qd"] == qd)
+        rows.append({"bench": "blk_bus_ratio", "qd": qd, "mmio_iops": round(mm["iops"]),
+                     "pci_iops": round(pc["iops"]), "ratio_iops": round(mm["iops"] / pc["iops"], 3),
+                     "mmio_p50_us": mm["p50_us"], "pci_p50_us": pc["p50_us"]})
+    return rows
 
 
 # -- net -----------------------------------------------------------------------------------------
@@ -645,7 +719,8 @@ def bench_net(smoke, cfg):
     return rows + ratios + trace_rows
 
 
-PARTS = {"boot": bench_boot, "ring": bench_ring, "blk": bench_blk, "net": bench_net}
+PARTS = {"boot": bench_boot, "ring": bench_ring, "blk": bench_blk, "mmio": bench_mmio,
+         "net": bench_net}
 
 
 # -- summary -------------------------------------------------------------------------------------
@@ -659,12 +734,24 @@ def summary(results):
                     "target": target, "met": None if met is None else ("yes" if met else "no")})
 
     boot = results.get("boot") or []
-    vb = next((r for r in boot if r["guest"] == "vireo" and r["boot"] == "multiboot"), None)
-    lb = next((r for r in boot if r["guest"] == "linux"), None)
+
+    def brow(guest, machine, boot_path=None):
+        return next((r for r in boot if r["guest"] == guest and r.get("machine", "q35") == machine
+                     and (boot_path is None or r["boot"] == boot_path)), None)
+    vb, lb = brow("vireo", "q35", "multiboot"), brow("linux", "q35")
     if vb and lb:
         sp = lb["wall_ms_median"] / vb["wall_ms_median"]
-        add("boot to ready, ms (multiboot; Linux: first user-space line)", vb["wall_ms_median"],
+        add("boot to ready, ms (q35 multiboot; Linux: first user-space line)", vb["wall_ms_median"],
             lb["wall_ms_median"], sp, "Linux/Vireo >= 10", sp >= 10)
+    vm, lm = brow("vireo", "microvm", "pvh quiet"), brow("linux", "microvm")
+    if vm:
+        add("boot to ready on microvm, ms (PVH, quiet; QEMU start to the line)",
+            vm["wall_ms_median"], lm and lm["wall_ms_median"],
+            lm and lm["wall_ms_median"] / vm["wall_ms_median"], "<= 50",
+            vm["wall_ms_median"] <= 50)
+        add("Vireo's own share on microvm, ms (wall minus the stub's floor; own clock)",
+            f"{vm['share_ms']} ({vm['kernel_ready_ms']})", lm and lm["share_ms"], None, "<= 10",
+            vm["share_ms"] <= 10)
     blk = results.get("blk") or []
 
     def med(guest, backend, mode, ei, rw, qd):
@@ -707,6 +794,9 @@ def summary(results):
         add("blk trace vs counters: commands equal (+ differing only by merged kicks/MSIs)",
             f"{ok}/{len(vr)} (+{merged})", f"{sum(r['agree'] for r in lin)}/{len(lin)} irqs",
             None, "all agree", ok + merged == len(vr))
+    for r in (x for x in results.get("mmio") or [] if x["bench"] == "blk_bus_ratio"):
+        add(f"blk null 4K randread IOPS qd{r['qd']}, mmio/pci (Vireo, irq mode)", r["mmio_iops"],
+            None, r["ratio_iops"], "mmio/pci >= 1 (not slower)", r["ratio_iops"] >= 1)
     net = results.get("net") or []
 
     def nrow(guest, test):
@@ -843,14 +933,19 @@ def check_sane(results):
                 problems.append(f"net: bad row {r}")
             if r.get("bench") == "net_trace" and r["guest"] == "vireo" and not r["trace_kicks"] > 0:
                 problems.append(f"net: the trace counted no kicks: {r}")
-        if part == "boot" and {r["guest"] for r in rows} != {"vireo", "linux"}:
-            problems.append("boot: want Vireo and Linux rows")
+        if part == "boot":
+            have = {(r["guest"], r["machine"]) for r in rows}
+            for want in ((g, m) for g in ("vireo", "linux", "stub") for m in BOOT_MACHINES):
+                if want not in have:
+                    problems.append(f"boot: no {want} row")
         if part == "blk":
             for b in ("blk", "blk_ratio", "blk_trace"):
                 if {r.get("guest") for r in rows if r["bench"] == b} - {None} != ({"vireo", "linux"} if b != "blk_ratio" else set()):
                     problems.append(f"blk: {b} rows missing for a guest")
             if not any(r["bench"] == "blk_ratio" for r in rows):
                 problems.append("blk: no ratio rows")
+        if part == "mmio" and {r.get("transport") for r in rows if r["bench"] == "blk_bus"} != {"mmio", "pci"}:
+            problems.append("mmio: want rows for both transports")
         if part == "net":
             have = {(r["guest"], r["test"]) for r in rows if r["bench"] == "net"}
             for want in (("vireo", "udp"), ("vireo", "tcp"), ("vireo", "tx"), ("linux", "udp"), ("linux", "tcp")):

@@ -14,6 +14,7 @@
 #include "drivers/virtio/blk/virtio_blk.h"
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/mmio/virtio_mmio.h"
+#include "kernel/boot_phases.h"
 #include "drivers/virtio/net/virtio_net.h"
 #include "drivers/virtio/pci/virtio_pci.h"
 #include "drivers/virtio/rng/virtio_rng.h"
@@ -156,7 +157,10 @@ void drivers_init(void)
 	int n = pci_init(kernel_pci_config_setup());
 	printf("pci: %d functions via %s\n", n, kernel_pci_mechanism());
 	pci_probe_all();
+	boot_phase_done("pci");
 	virtio_mmio_discover();
+	boot_phase_done("mmio");
 	seed_rand();
 	net_services_start();
+	boot_phase_done("services");
 }

@@ -22,7 +22,7 @@ int kheap_init(void)
 	if (size < 4ull << 20)
 		size = free / 2;
 	size &= ~(uint64_t)(PAGE_SIZE - 1);
-	heap_base = pages_alloc(size / PAGE_SIZE, 1);
+	heap_base = pages_alloc_uninit(size / PAGE_SIZE, 1); /* malloc does not promise zeroes */
 	if (!heap_base)
 		return -1;
 	heap_brk = heap_base;

@@ -13,7 +13,9 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/serial.h"
 #include "boot/boot_info.h"
+#include "kernel/boot_phases.h"
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/heap.h"
 #include "kernel/kernel.h"
 #include "kernel/page_alloc.h"
@@ -49,6 +51,7 @@ _Noreturn void kernel_main(const struct boot_info *bi)
 
 	gdt_init();
 	idt_init();
+	boot_phase_done("console");
 
 	int err = page_alloc_init(bi, (uint64_t)__kernel_start, (uint64_t)__kernel_end);
 	if (err)
@@ -58,14 +61,24 @@ _Noreturn void kernel_main(const struct boot_info *bi)
 		fatal("page tables", err);
 	if ((err = kheap_init()))
 		fatal("heap", err);
+	boot_phase_done("memory");
 
 	cmdline_parse(bi->cmdline);
+	console_quiet(cmdline_get("quiet") != NULL);
 	platform_init(); /* interrupt controllers, clock, tick */
 	cpu_sti();
+	boot_phase_done("platform");
 
-	drivers_init();
+	drivers_init(); /* marks its own phases */
 
-	printf("vireo: ready in %llu ms\n", (unsigned long long)(time_ns() / 1000000));
+	uint64_t ready_ns = time_ns();
+	unsigned held = console_quiet(false);
+	char phases[160];
+	boot_phases_format(phases, sizeof(phases));
+	printf("vireo: ready in %llu ms (%s)", (unsigned long long)(ready_ns / 1000000), phases);
+	if (held)
+		printf("; quiet: %u boot lines in dmesg", held);
+	printf("\n");
 	const char *cmds = cmdline_commands();
 	if (*cmds)
 		shell_run_script(cmds);

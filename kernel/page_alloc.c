@@ -329,7 +329,7 @@ struct page_alloc *page_alloc_kernel(void)
 	return &kpa;
 }
 
-void *pages_alloc(size_t npages, size_t align_pages)
+void *pages_alloc_uninit(size_t npages, size_t align_pages)
 {
 	uint64_t phys = pa_alloc(&kpa, npages, align_pages);
 	void *p;
@@ -337,11 +337,16 @@ void *pages_alloc(size_t npages, size_t align_pages)
 	if (phys == 0)
 		return NULL;
 	p = page_alloc_phys_to_virt(phys, npages * PAGE_SIZE);
-	if (p == NULL) {
+	if (p == NULL)
 		pa_free(&kpa, phys, npages);
-		return NULL;
-	}
-	memset(p, 0, npages * PAGE_SIZE);
+	return p;
+}
+
+void *pages_alloc(size_t npages, size_t align_pages)
+{
+	void *p = pages_alloc_uninit(npages, align_pages);
+	if (p)
+		memset(p, 0, npages * PAGE_SIZE);
 	return p;
 }
 

@@ -113,6 +113,9 @@ struct page_alloc *page_alloc_kernel(void);
  * allocator. Returns the (identity-mapped) pointer, NULL on failure. Free with pages_free.
  */
 void *pages_alloc(size_t npages, size_t align_pages);
+/* The same without zeroing, for memory its owner initialises itself (the heap: zeroing a
+ * quarter of RAM would be most of the boot time under TCG). */
+void *pages_alloc_uninit(size_t npages, size_t align_pages);
 
 /*
  * Give back npages pages from pages_alloc. A bad free (double free, foreign pointer) is

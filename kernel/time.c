@@ -21,26 +21,96 @@ static uint64_t ns_mult; /* nanoseconds per TSC cycle, 32.32 fixed point */
 static volatile uint64_t tick_count;
 static uint64_t halts; /* hlt instructions sleep_ns executed */
 
-static uint64_t pit_window(uint64_t unused, uint32_t ms)
+/* ---- rulers: counters of known rate to measure the TSC against ----
+ * Each reads as a count that only goes up (the PIT's 16-bit down-counter is extended by its
+ * wraps; reads must come less than 55 ms apart, which the spinning below guarantees). */
+
+static uint16_t pit_prev;
+static uint64_t pit_ticks;
+
+static uint64_t pit_start(uint64_t unused)
 {
 	(void)unused;
-	return pit_measure_tsc_hz(ms);
+	pit_counter_start();
+	pit_prev = pit_counter_read();
+	pit_ticks = 0;
+	return PIT_HZ;
 }
 
-static uint64_t pit_ch0_window(uint64_t unused, uint32_t ms)
+static uint64_t pit_read(void)
 {
-	(void)unused;
-	return pit_ch0_measure_tsc_hz(ms);
+	uint16_t now = pit_counter_read();
+	pit_ticks += (uint16_t)(pit_prev - now); /* it counts down, wrapping at 65536 */
+	pit_prev = now;
+	return pit_ticks;
 }
 
-/* The median of three 2 ms windows against a ruler: a vCPU descheduled between starting a
- * window and reading the TSC stretches that one window, and the median drops it. 0 when the
- * ruler does not count. */
-static uint64_t measure(uint64_t (*window)(uint64_t arg, uint32_t ms), uint64_t arg)
+static uint64_t hpet_start(uint64_t phys)
 {
-	uint64_t m[3];
+	return hpet_counter_start(phys);
+}
+
+struct ruler {
+	const char *name;
+	uint64_t (*start)(uint64_t arg); /* its rate in Hz, 0: not there */
+	uint64_t (*read)(void);
+};
+
+/* One reading of the ruler with the TSC on both sides. Only a tight one counts: a vCPU
+ * descheduled around the read (or in a loaded host's scheduler) makes it wide, and the pair
+ * then says little about when the count was taken. tight: the narrowest seen so far. */
+struct sample {
+	uint64_t tsc; /* the middle of the two TSC reads */
+	uint64_t count;
+};
+
+static bool take_sample(const struct ruler *r, uint64_t *tight, struct sample *out)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint64_t a = cpu_rdtsc(), c = r->read(), b = cpu_rdtsc();
+		if (b - a < *tight)
+			*tight = b - a;
+		if (b - a <= 2 * *tight + 64) {
+			*out = (struct sample){a + (b - a) / 2, c};
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One window of about 1 ms: a tight sample, spin until the ruler has moved that far, another
+ * tight sample. Descheduling during the spin costs nothing: both ends are exact. 0 when the
+ * ruler does not move. */
+static uint64_t window(const struct ruler *r, uint64_t rate, uint64_t *tight)
+{
+	struct sample s0, s1;
+	uint64_t want = rate / 1000, spins = 0;
+	if (!take_sample(r, tight, &s0))
+		return 0;
+	while (r->read() - s0.count < want)
+		if (++spins > (r->read() == s0.count ? 10000ull : 100000000ull))
+			return 0; /* a counter that never moves is not there */
+	if (!take_sample(r, tight, &s1) || s1.count == s0.count)
+		return 0;
+	return (uint64_t)((unsigned __int128)(s1.tsc - s0.tsc) * rate / (s1.count - s0.count));
+}
+
+/* The median of three windows (a PIT count is 0.84 us: one window is good to 0.1 %). 0 when
+ * the ruler is absent or does not count. */
+static uint64_t measure(const struct ruler *r, uint64_t arg)
+{
+	uint64_t rate = r->start(arg), m[3], tight = UINT64_MAX;
+	if (!rate)
+		return 0;
+	for (int i = 0; i < 8; i++) { /* learn how narrow a read can be */
+		uint64_t a = cpu_rdtsc();
+		(void)r->read();
+		uint64_t b = cpu_rdtsc();
+		if (b - a < tight)
+			tight = b - a;
+	}
 	for (int i = 0; i < 3; i++)
-		if (!(m[i] = window(arg, 2)))
+		if (!(m[i] = window(r, rate, &tight)))
 			return 0;
 	uint64_t lo = m[0] < m[1] ? m[0] : m[1], hi = m[0] < m[1] ? m[1] : m[0];
 	return m[2] < lo ? lo : m[2] > hi ? hi : m[2];
@@ -80,30 +150,30 @@ static uint64_t cpuid_base_hz(void)
 	return (uint64_t)(r[0] & 0xffff) * 1000000;
 }
 
-/* A TSC below 100 MHz or above 20 GHz is no TSC anyone runs: the ruler was wrong (a PIT
- * channel whose gate port is missing reads as done at once). */
+/* A TSC below 100 MHz or above 20 GHz is no TSC anyone runs: the ruler was wrong. */
 #define TSC_MIN_HZ 100000000ull
 #define TSC_MAX_HZ 20000000000ull
 
 uint64_t time_init(uint64_t hpet_phys, bool prefer_hpet)
 {
+	static const struct ruler pit = {"PIT", pit_start, pit_read};
+	static const struct ruler hpet = {"HPET", hpet_start, hpet_counter_read};
 	struct {
-		const char *name;
-		uint64_t (*window)(uint64_t arg, uint32_t ms); /* measured, else declared */
+		const struct ruler *measured; /* measured against, or else declared: */
 		uint64_t (*declared)(void);
+		const char *name;
 	} sources[] = {
-		{"HPET", hpet_measure_tsc_hz, NULL},
-		{"CPUID", NULL, cpuid_tsc_hz},
-		{"PIT channel 2", pit_window, NULL},
-		{"PIT channel 0", pit_ch0_window, NULL},
-		{"HPET", hpet_measure_tsc_hz, NULL},
-		{"CPUID base frequency", NULL, cpuid_base_hz},
+		{&hpet, NULL, "HPET"},
+		{NULL, cpuid_tsc_hz, "CPUID"},
+		{&pit, NULL, "PIT"},
+		{&hpet, NULL, "HPET"},
+		{NULL, cpuid_base_hz, "CPUID base frequency"},
 	};
 	hz = 0;
 	/* clock=hpet measures against the HPET first; otherwise it is a fallback only. */
 	for (unsigned i = prefer_hpet ? 0 : 1; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		uint64_t h = sources[i].window ? measure(sources[i].window, hpet_phys)
-					       : sources[i].declared();
+		uint64_t h = sources[i].measured ? measure(sources[i].measured, hpet_phys)
+						 : sources[i].declared();
 		if (!h)
 			continue;
 		if (h < TSC_MIN_HZ || h > TSC_MAX_HZ) {

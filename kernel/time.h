@@ -9,10 +9,14 @@
 
 /* Nanoseconds since the first kernel instruction. Monotonic. */
 uint64_t time_ns(void);
-/* Calibrate the TSC against PIT channel 2, or the HPET at hpet_phys (0: none) when the PIT
- * fails or prefer_hpet is set, or as a last resort CPUID leaf 0x16. Returns its Hz. */
+/* Find the TSC's frequency: the hypervisor's or CPU's declared TSC leaves (CPUID 0x15,
+ * 0x40000010), else measured against the PIT's channel 0, then the HPET at hpet_phys (0: none;
+ * first when prefer_hpet), else CPUID 0x16's base frequency. Each measurement takes only
+ * readings with the TSC tight on both sides, so a descheduled vCPU cannot skew it; a result
+ * outside 100 MHz..20 GHz is refused with a message, and with nothing left 1 GHz is assumed,
+ * said out loud. Returns its Hz. */
 uint64_t time_init(uint64_t hpet_phys, bool prefer_hpet);
-/* "PIT", "HPET" or "CPUID": what time_init measured the TSC against. */
+/* What time_init measured the TSC against ("PIT", "HPET", "CPUID", ...). */
 const char *tsc_calibrated_against(void);
 /* Start the periodic tick (LAPIC timer at TICK_HZ). Needs the LAPIC. */
 void tick_start(void);

@@ -1,8 +1,9 @@
-/* The kernel's own shell commands: mem, irq, uptime, poweroff, fault, cmdline. */
+/* The kernel's own shell commands: mem, irq, uptime, poweroff, fault, dmesg, cmdline. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/cmdline.h"
+#include "kernel/console.h"
 #include "kernel/heap.h"
 #include "kernel/page_alloc.h"
 #include "kernel/power.h"
@@ -61,6 +62,16 @@ static int cmd_poweroff(int argc, char **argv)
 }
 SHELL_COMMAND(poweroff, "poweroff", "[code]", "power off (QEMU exits with (code << 1) | 1)",
 	      cmd_poweroff);
+
+static int cmd_dmesg(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage(argv[0]);
+	console_dmesg();
+	return 0;
+}
+SHELL_COMMAND(dmesg, "dmesg", "", "the console log since boot (what `quiet` held back too)",
+	      cmd_dmesg);
 
 static int cmd_cmdline(int argc, char **argv)
 {

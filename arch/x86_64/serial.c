@@ -37,15 +37,6 @@ void serial_putc(char c)
 	outb(COM1 + THR, (uint8_t)c);
 }
 
-void console_write(const char *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] == '\n')
-			serial_putc('\r');
-		serial_putc(buf[i]);
-	}
-}
-
 static void rx_drain(void)
 {
 	while (inb(COM1 + LSR) & LSR_DATA_READY) {

@@ -32,9 +32,10 @@ if [ -f "$stamp" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.gz" ]; then
 	fi
 fi
 
-# Virtio modules the guest needs; their dependencies (virtio, virtio_ring, virtio_pci_*_dev,
+# Virtio modules the guest needs (virtio_mmio for microvm, where ACPI describes the devices);
+# their dependencies (virtio, virtio_ring, virtio_pci_*_dev,
 # net_failover, failover) are found from the modules themselves.
-ROOT_MODULES=virtio_pci,virtio_blk,virtio_net
+ROOT_MODULES=virtio_pci,virtio_mmio,virtio_blk,virtio_net
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -129,9 +129,9 @@ def test_bad_and_absent_windows(boot, tmp_path):
 
 
 @pytest.mark.parametrize("machine,boot_path,irq_mode,tsc", [
-    ("microvm", "multiboot", "level", "PIT channel 0"),
-    ("microvm", "pvh", "level", "PIT channel 0"),
-    ("microvm,acpi=off", "pvh", "edge", "PIT channel 0"),
+    ("microvm", "multiboot", "level", "PIT"),
+    ("microvm", "pvh", "level", "PIT"),
+    ("microvm,acpi=off", "pvh", "edge", "PIT"),
     ("microvm,pit=off,pic=off,rtc=off", "pvh", "level", None),
     ("microvm,pit=off,pic=off,rtc=off,acpi=off", "pvh", "edge", None),
 ], ids=["mb", "pvh", "pvh-acpi-off", "pvh-no-legacy-chips", "pvh-no-legacy-chips-acpi-off"])
