@@ -75,7 +75,7 @@ def bus_suffix(bus):
 
 
 def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio="threads",
-             bus="pci"):
+             bus="pci", dev_opts=""):
     """virtio-blk (pci or mmio) on a raw file (kind="raw": O_DIRECT on the host with cache=none) or on the
     null-co driver (kind="null": no host I/O at all, reads return zeroes): the device cost alone."""
     if kind == "raw":
@@ -86,7 +86,8 @@ def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio
         drive = f"driver=null-co,size={size},if=none,id={drive_id},read-zeroes=on"
     else:
         raise ValueError(kind)
-    return ["-drive", drive, "-device", f"virtio-blk-{bus_suffix(bus)},drive={drive_id}"]
+    return ["-drive", drive, "-device", f"virtio-blk-{bus_suffix(bus)},drive={drive_id}"
+            + (f",{dev_opts}" if dev_opts else "")]
 
 
 def net_args(hostfwd=(), netdev_id="n0", bus="pci"):
