@@ -119,6 +119,9 @@ include boot/efi/efi.mk
 # ---------------------------------------------------------------------------------------------
 # Host unit tests: each tests/host/*.mk adds a name to HOST_TESTS and sets <name>_SRCS.
 HOST_TESTS :=
+# The virtqueue core, for every host build that links it.
+VRING_SRCS := drivers/virtio/ring/virtqueue.c drivers/virtio/ring/virtqueue_split.c \
+	drivers/virtio/ring/virtqueue_packed.c
 include $(wildcard tests/host/*.mk)
 define host_test_rule
 $(BUILD)/host/test_$(1): $$(patsubst %,$(BUILD)/host/%.o,$$($(1)_SRCS))

@@ -1,6 +1,6 @@
 # Ring benchmark: build/bench/ringtest (driver thread + device thread over the real vring core).
 # bench/run.py runs it and parses its key=value lines; `build/bench/ringtest --smoke` is quick.
-RINGTEST_SRCS := bench/ringtest/ringtest.c drivers/virtio/ring/virtqueue.c \
+RINGTEST_SRCS := bench/ringtest/ringtest.c $(VRING_SRCS) \
 	tests/host/ring_port_host.c
 
 $(BUILD)/bench/ringtest: $(RINGTEST_SRCS) $(wildcard drivers/virtio/ring/*.h) arch/x86_64/barrier.h \

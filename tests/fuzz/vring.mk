@@ -1,3 +1,3 @@
 # libFuzzer target: a malicious device against the vring core (tests/fuzz/fuzz_vring.c).
 FUZZ_TARGETS += vring
-vring_FUZZ_SRCS := tests/fuzz/fuzz_vring.c drivers/virtio/ring/virtqueue.c tests/host/ring_port_host.c
+vring_FUZZ_SRCS := tests/fuzz/fuzz_vring.c $(VRING_SRCS) tests/host/ring_port_host.c

@@ -201,7 +201,7 @@ static void test_features_ok_refused(void **state)
 	uint8_t junk[4];
 	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
 	const char *d = describe();
-	assert_contains(d, "transport modern, mode irq, irq none, FAILED");
+	assert_contains(d, "transport modern, mode irq, irq none, ring split, FAILED");
 	assert_contains(d, "error: the device refused FEATURES_OK for:");
 	assert_true(vfd_log_has("failed: the device refused FEATURES_OK"));
 	assert_clean();
@@ -576,7 +576,7 @@ static void test_msix_per_queue(void **state)
 	assert_int_equal(vt.config_changed, 1);
 	assert_int_equal(vd->config_changes, 1);
 	assert_int_equal(dev.isr_reads, 0);
-	assert_contains(describe(), "irq msix\n");
+	assert_contains(describe(), "irq msix, ring split\n");
 	assert_clean();
 }
 ISOLATED(test_msix_per_queue)

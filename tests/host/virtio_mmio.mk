@@ -7,4 +7,4 @@ virtio_mmio_SRCS := tests/host/cmocka_isolate.c tests/host/test_virtio_mmio.c \
 	tests/host/pci_fake.c drivers/pci/pci_ecam.c drivers/virtio/core/virtio.c drivers/virtio/core/virtio_wait.c \
 	drivers/virtio/core/virtio_devices.c drivers/virtio/core/virtio_names.c \
 	drivers/virtio/mmio/virtio_mmio.c drivers/virtio/mmio/virtio_mmio_cmdline.c \
-	drivers/virtio/ring/virtqueue.c drivers/virtio/rng/virtio_rng.c
+	$(VRING_SRCS) drivers/virtio/rng/virtio_rng.c

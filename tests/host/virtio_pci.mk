@@ -7,5 +7,5 @@ virtio_pci_SRCS := tests/host/cmocka_isolate.c tests/host/test_virtio_pci.c test
 	drivers/virtio/core/virtio_wait.c \
 	drivers/virtio/core/virtio_devices.c drivers/virtio/core/virtio_names.c drivers/virtio/pci/virtio_pci.c \
 	drivers/virtio/pci/virtio_pci_irq.c drivers/virtio/pci/virtio_pci_describe.c drivers/virtio/pci/virtio_pci_modern.c \
-	drivers/virtio/pci/virtio_pci_legacy.c drivers/virtio/ring/virtqueue.c \
+	drivers/virtio/pci/virtio_pci_legacy.c $(VRING_SRCS) \
 	drivers/virtio/rng/virtio_rng.c

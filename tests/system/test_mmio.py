@@ -97,8 +97,8 @@ def test_several_devices(boot, tmp_path):
     # each queue's size and line.
     for name, kind in (("vda", "virtio-blk"), ("vdb", "virtio-blk"), ("eth0", "virtio-net"),
                        ("rng0", "virtio-rng")):
-        assert re.search(rf"^{name}: mmio@0xfeb0[0-9a-f]{{4}} {kind}, modern transport, irq mode, "
-                         rf"irq line; features: .*VERSION_1", out, re.M), (name, out[-4000:])
+        assert re.search(rf"^{name}: mmio@0xfeb0[0-9a-f]{{4}} {kind}, modern transport, split ring, "
+                         rf"irq mode, irq line; features: .*VERSION_1", out, re.M), (name, out[-4000:])
         assert re.search(rf"^{name}:   queue 0 \w+: size \d+, vector line \d+ \(level, active "
                          rf"high\)", out, re.M), (name, out[-4000:])
     wheres = {device_report(out, n)["where"] for n in ("vda", "vdb", "eth0", "rng0")}

@@ -99,7 +99,7 @@ def test_run_qemu_microvm(boot_path, legacy):
     transport = "legacy" if legacy else "modern"
     for name, kind in (("vda", "virtio-blk"), ("eth0", "virtio-net"), ("rng0", "virtio-rng")):
         assert re.search(rf"^{name}: mmio@0x[0-9a-f]+ gsi:\d+ {kind}, transport {transport}, "
-                         rf"mode irq, irq line$", r.stdout, re.M), (name, r.stdout[-3000:])
+                         rf"mode irq, irq line, ring split$", r.stdout, re.M), (name, r.stdout[-3000:])
 
 
 def test_run_qemu_refuses_bad_combinations():

@@ -17,6 +17,11 @@
 
 struct virtio_options virtio_options;
 
+bool virtio_flag_option_for(const struct virtio_flag_option *o, uint16_t type)
+{
+	return type < 8 && o->set_by_type[type] ? o->by_type[type] : o->on;
+}
+
 /* ---- status, reset and errors ---- */
 
 int virtio_status_reset(struct virtio_device *vd)
@@ -87,8 +92,14 @@ int virtio_negotiate(struct virtio_device *vd, uint64_t wanted)
 		vd->device_features |= (uint64_t)ops->get_features(vd, b) << (32 * b);
 	uint64_t accept = wanted | VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
 			  VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
-	if (!ops->legacy)
+	if (!ops->legacy) {
 		accept |= VIRTIO_BIT(VIRTIO_F_VERSION_1); /* 6.1: accept VERSION_1 when offered */
+		/* The packed format needs VERSION_1 (2.8): never on the legacy interface. */
+		if (virtio_flag_option_for(&virtio_options.packed, vd->device_type))
+			accept |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	}
+	if (virtio_flag_option_for(&virtio_options.in_order, vd->device_type))
+		accept |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 	if (virtio_options.no_indirect)
 		accept &= ~VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	if (virtio_options.no_event_idx)
@@ -160,6 +171,7 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 			err = -ENOENT;
 			goto undo_queues;
 		}
+		bool packed = virtio_has_feature(vd, VIRTIO_F_RING_PACKED);
 		if (vd->ops->legacy) {
 			size = max; /* legacy: the device's size, no choice */
 		} else {
@@ -167,7 +179,8 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 			if (size > max)
 				size = max;
 		}
-		if (!is_pow2(size) || size > VRING_MAX_NUM) {
+		/* Split rings are powers of two (2.7); a packed one may have any size (2.8). */
+		if ((!packed && !is_pow2(size)) || size > VRING_MAX_NUM) {
 			virtio_fail(vd, "queue %u (%s): size %u is not a power of two <= 32768", i,
 				    specs[i].name, size);
 			err = -EINVAL;
@@ -181,6 +194,8 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 			.index = i,
 			.num = size,
 			.layout = vd->ops->legacy ? VIRTQUEUE_LAYOUT_LEGACY : VIRTQUEUE_LAYOUT_MODERN,
+			.packed = packed,
+			.in_order = virtio_has_feature(vd, VIRTIO_F_IN_ORDER),
 			.indirect = virtio_has_feature(vd, VIRTIO_RING_F_INDIRECT_DESC),
 			.event_idx = virtio_has_feature(vd, VIRTIO_RING_F_EVENT_IDX),
 			.indirect_max = specs[i].indirect_max,
@@ -223,9 +238,9 @@ void virtio_device_ready(struct virtio_device *vd)
 	char feats[256], where[48];
 	virtio_feature_string(vd, vd->features, feats, sizeof(feats));
 	vd->ops->location(vd, false, where, sizeof(where));
-	virtio_log("%s: %s %s, %s transport, %s mode, irq %s; features: %s\n", vd->name, where,
-		   virtio_type_name(vd->device_type), vd->ops->name, virtio_mode_name(vd->mode),
-		   vd->ops->irq_name(vd), feats);
+	virtio_log("%s: %s %s, %s transport, %s ring, %s mode, irq %s; features: %s\n", vd->name,
+		   where, virtio_type_name(vd->device_type), vd->ops->name, virtio_ring_name(vd),
+		   virtio_mode_name(vd->mode), vd->ops->irq_name(vd), feats);
 	for (unsigned i = 0; i < vd->nvqs; i++) {
 		char vec[32] = "none";
 		if (vd->ops->describe_queue)

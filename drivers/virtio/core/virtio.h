@@ -48,6 +48,13 @@ enum virtio_irq_kind {
 	VIRTIO_IRQ_LINE,      /* one interrupt line; a status register says what happened */
 };
 
+/* An on/off option with per-device-type overrides (virtio.packed=1, virtio.blk.packed=0). */
+struct virtio_flag_option {
+	bool on;                     /* for every device type ... */
+	bool by_type[8];             /* ... except where set_by_type[type] */
+	bool set_by_type[8];
+};
+
 /* Options the kernel reads from its command line (virtio.*) and hands to the core. */
 struct virtio_options {
 	enum virtio_mode mode;       /* default for every device */
@@ -55,7 +62,11 @@ struct virtio_options {
 	bool mode_set_by_type[8];
 	bool no_indirect;            /* virtio.indirect=0 */
 	bool no_event_idx;           /* virtio.event_idx=0 */
+	struct virtio_flag_option packed;   /* accept VIRTIO_F_RING_PACKED (virtio.packed=) */
+	struct virtio_flag_option in_order; /* accept VIRTIO_F_IN_ORDER (virtio.in_order=) */
 };
+/* The option's value for a device type. */
+bool virtio_flag_option_for(const struct virtio_flag_option *o, uint16_t type);
 extern struct virtio_options virtio_options;
 
 struct virtio_vq_info {
@@ -188,6 +199,8 @@ void virtio_poll_config(void);
 size_t virtio_device_count(void);
 struct virtio_device *virtio_device_at(size_t i);
 const char *virtio_mode_name(enum virtio_mode m);
+/* The ring format the device's queues use ("split", "packed", "... in-order"). */
+const char *virtio_ring_name(const struct virtio_device *vd);
 /* How vd's interrupts are delivered, in the transport's words ("msix", "intx", "none"). */
 const char *virtio_irq_name(const struct virtio_device *vd);
 /* Where the device is, in the transport's words: "00:03.0" (verbose: "00:03.0 1af4:1001"). */

@@ -13,6 +13,14 @@ const char *virtio_mode_name(enum virtio_mode m)
 	return m == VIRTIO_MODE_POLL ? "poll" : m == VIRTIO_MODE_HYBRID ? "hybrid" : "irq";
 }
 
+const char *virtio_ring_name(const struct virtio_device *vd)
+{
+	bool in_order = virtio_has_feature(vd, VIRTIO_F_IN_ORDER);
+	if (virtio_has_feature(vd, VIRTIO_F_RING_PACKED))
+		return in_order ? "packed in-order" : "packed";
+	return in_order ? "split in-order" : "split";
+}
+
 const char *virtio_irq_name(const struct virtio_device *vd)
 {
 	return vd->ops ? vd->ops->irq_name(vd) : "none";

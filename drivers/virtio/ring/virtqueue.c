@@ -1,14 +1,9 @@
 /*
- * Split virtqueue core (VIRTIO 1.x section 2.7 "Split Virtqueues"). See docs/VRING.md for the
- * design; this file only talks to the outside world through ring/ring_port.h and the queue's
+ * The virtqueue core's format-independent half: creation, the checks on every request, the
+ * counters and the broken state; each operation then goes to the queue's format,
+ * virtqueue_split.c (VIRTIO 1.2, 2.7) or virtqueue_packed.c (2.8). See docs/VRING.md for the
+ * design; the core only talks to the outside world through ring/ring_port.h and the queue's
  * notify/callback pointers, so it builds unchanged for the kernel and for host tests.
- *
- * Trust model: everything the device can write (the used ring, used->flags, avail_event, and in
- * principle the descriptor table, which lives in shared memory too) is read at most once per
- * decision, through volatile accesses, and validated before use. The driver's own view of each
- * chain -- token, length offered, descriptors used, free-list links -- lives in private arrays
- * (heads[], next_shadow[]) that the device is never given the address of; the descriptor table
- * is write-only for the driver.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,43 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "drivers/virtio/ring/ring_port.h"
-#include "drivers/virtio/ring/virtqueue.h"
-
-/* ---- shared-memory accessors ---------------------------------------------------------------
- * volatile: each access happens exactly once, at full width (no tearing, no re-reading a value
- * the device may change between two uses, no merged or elided stores). Ordering between them
- * is the job of the explicit barriers. */
-
-static inline uint16_t rd16(const uint16_t *p)
-{
-	return *(const volatile uint16_t *)p;
-}
-
-static inline uint32_t rd32(const uint32_t *p)
-{
-	return *(const volatile uint32_t *)p;
-}
-
-static inline void wr16(uint16_t *p, uint16_t v)
-{
-	*(volatile uint16_t *)p = v;
-}
-
-static inline uint16_t *used_event_ptr(struct virtqueue *vq)
-{
-	return &vring_used_event(&vq->vring);
-}
-
-static inline uint16_t *avail_event_ptr(struct virtqueue *vq)
-{
-	return &vring_avail_event(&vq->vring);
-}
-
-static inline uint16_t used_idx(const struct virtqueue *vq)
-{
-	return rd16(&vq->vring.used->idx);
-}
+#include "drivers/virtio/ring/virtqueue_internal.h"
 
 /* ---- broken queues --------------------------------------------------------------------------
  * The reason is formatted here rather than with vsnprintf: the core may only use the
@@ -106,7 +65,7 @@ static void vq_vformat(char *buf, size_t size, const char *fmt, va_list ap)
 	buf[pos] = '\0';
 }
 
-static void vq_set_broken(struct virtqueue *vq, const char *fmt, ...)
+void vq_set_broken(struct virtqueue *vq, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -137,18 +96,10 @@ static size_t align_up(size_t v, size_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* Modern layout in one allocation: the three parts back to back, each at its own alignment
- * (desc 16: the allocation is page-aligned; avail 2: desc_bytes is a multiple of 16; used 4).
- * The transport still programs three addresses, so this is only a packing choice. */
-static size_t modern_used_offset(unsigned int num)
-{
-	return align_up(vring_desc_bytes(num) + vring_avail_bytes(num), VRING_USED_ALIGN_SIZE);
-}
-
 int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out)
 {
 	struct virtqueue *vq;
-	unsigned int num, i;
+	unsigned int num;
 	size_t heads_off, next_off, self_bytes, ring_bytes;
 	uint64_t phys;
 	void *ring;
@@ -156,10 +107,15 @@ int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out)
 	if (!cfg || !out || !cfg->notify)
 		return -EINVAL;
 	num = cfg->num;
-	if (num == 0 || num > VRING_MAX_NUM || (num & (num - 1)) != 0)
+	if (num == 0 || num > VRING_MAX_NUM)
+		return -EINVAL;
+	/* Split rings index by masking; a packed ring's size need not be a power of two (2.8). */
+	if (!cfg->packed && (num & (num - 1)) != 0)
 		return -EINVAL;
 	if (cfg->layout != VIRTQUEUE_LAYOUT_LEGACY && cfg->layout != VIRTQUEUE_LAYOUT_MODERN)
 		return -EINVAL;
+	if (cfg->packed && cfg->layout == VIRTQUEUE_LAYOUT_LEGACY)
+		return -EINVAL; /* packed needs VERSION_1: there is no legacy packed layout */
 
 	/* Private state: struct, heads[num], next_shadow[num] in one block. It comes from the DMA
 	 * allocator only because that is the one allocator the platform interface has; the
@@ -182,33 +138,26 @@ int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out)
 	vq->notify = cfg->notify;
 	vq->callback = cfg->callback;
 	vq->legacy = cfg->layout == VIRTQUEUE_LAYOUT_LEGACY;
+	vq->packed = cfg->packed;
+	vq->in_order = cfg->in_order;
 	vq->event_idx = cfg->event_idx;
 	vq->indirect = cfg->indirect;
 
-	if (vq->legacy)
-		ring_bytes = vring_size(num, VRING_LEGACY_ALIGN);
-	else
-		ring_bytes = modern_used_offset(num) + vring_used_bytes(num);
+	ring_bytes = vq->packed ? vq_packed_ring_bytes(num) : vq_split_ring_bytes(num, vq->legacy);
 	ring = virtio_dma_alloc(ring_bytes, &vq->ring_phys);
 	if (!ring)
 		goto free_self;
-	memset(ring, 0, ring_bytes); /* idx fields and flags must start at 0 (2.7.6, 2.7.8) */
+	/* Split: idx fields and flags start at 0 (2.7.6, 2.7.8); packed: the descriptor ring is
+	 * zero-initialised (2.8.13) and event flags 0 mean "enabled". */
+	memset(ring, 0, ring_bytes);
 	vq->ring_mem = ring;
 	vq->ring_bytes = ring_bytes;
-	if (vq->legacy) {
-		vring_init(&vq->vring, num, ring, VRING_LEGACY_ALIGN);
-	} else {
-		vq->vring.num = num;
-		vq->vring.desc = ring;
-		vq->vring.avail = (struct vring_avail *)((char *)ring + vring_desc_bytes(num));
-		vq->vring.used = (struct vring_used *)((char *)ring + modern_used_offset(num));
-	}
 
 	if (vq->indirect) {
-		/* One table per possible head: a head is in flight at most once, so its table is
-		 * free whenever the head is -- no allocation on the request path. */
+		/* One table per possible head or buffer id: each is in flight at most once, so
+		 * its table is free whenever it is -- no allocation on the request path. */
 		vq->indirect_max = cfg->indirect_max ? cfg->indirect_max : VIRTQUEUE_INDIRECT_DEFAULT_MAX;
-		if (vq->indirect_max > num) /* 2.7.5.3.1: a table holds at most queue-size entries */
+		if (vq->indirect_max > num) /* 2.7.5.3.1, 2.8.19: at most queue-size entries */
 			vq->indirect_max = num;
 		vq->indirect_min = cfg->indirect_min > 2 ? cfg->indirect_min : 2;
 		vq->slab_bytes = sizeof(struct vring_desc) * vq->indirect_max * (size_t)num;
@@ -216,13 +165,11 @@ int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out)
 		if (!vq->indirect_slab)
 			goto free_ring;
 	}
-
-	/* All descriptors on the free list, in order. */
-	for (i = 0; i < num; i++)
-		vq->next_shadow[i] = (uint16_t)((i + 1) & (num - 1));
-	vq->free_head = 0;
+	if (vq->packed)
+		vq_packed_init(vq, ring);
+	else
+		vq_split_init(vq, ring);
 	vq->num_free = (uint16_t)num; /* num <= 32768 fits */
-	/* Interrupts on: avail->flags 0 and used_event 0 (zeroed) ask for the first one. */
 	vq->cb_state = VQ_CB_ENABLED;
 	*out = vq;
 	return 0;
@@ -246,114 +193,56 @@ void virtqueue_destroy(struct virtqueue *vq)
 
 int virtqueue_test_set_indices(struct virtqueue *vq, uint16_t idx)
 {
-	if (vq->stats.added != 0 || vq->avail_idx_shadow != 0 || vq->last_used != 0 || vq->broken)
+	if (vq->packed || vq->stats.added != 0 || vq->avail_idx_shadow != 0 ||
+	    vq->last_used != 0 || vq->broken)
 		return -EINVAL;
 	vq->avail_idx_shadow = idx;
 	vq->avail_idx_published = idx;
 	vq->last_used = idx;
-	wr16(&vq->vring.avail->idx, idx);
+	vq_wr16(&vq->vring.avail->idx, idx);
 	if (vq->event_idx)
-		wr16(used_event_ptr(vq), idx);
+		vq_wr16(&vring_used_event(&vq->vring), idx);
 	/* Device-owned fields, as a device reset to this index would have them. */
-	wr16(&vq->vring.used->idx, idx);
-	wr16(avail_event_ptr(vq), idx);
+	vq_wr16(&vq->vring.used->idx, idx);
+	vq_wr16(&vring_avail_event(&vq->vring), idx);
 	return 0;
 }
 
 /* ---- adding ------------------------------------------------------------------------------- */
 
-static inline void desc_write(struct vring_desc *d, const struct vq_sg *sg, uint16_t flags,
-			      uint16_t next)
-{
-	d->addr = virtio_virt_to_phys(sg->addr);
-	d->len = sg->len;
-	d->flags = flags;
-	d->next = next;
-}
-
 int virtqueue_add(struct virtqueue *vq, const struct vq_sg *sg, unsigned int out, unsigned int in,
 		  void *token)
 {
-	unsigned int total, needed, k;
+	struct vq_add a = {.sg = sg, .out = out, .in = in, .token = token};
 	uint64_t in_len = 0;
-	uint16_t head, last, i;
-	bool use_indirect;
 
 	if (vq->broken)
 		return -EIO;
 	if (!token || !sg || out > VRING_MAX_NUM || in > VRING_MAX_NUM)
 		return -EINVAL;
-	total = out + in;
-	if (total == 0)
+	a.total = out + in;
+	if (a.total == 0)
 		return -EINVAL;
-	for (k = out; k < total; k++)
+	for (unsigned int k = out; k < a.total; k++)
 		in_len += sg[k].len;
 	if (in_len > UINT32_MAX) /* used len is 32 bits: could not be checked against more */
 		return -EINVAL;
+	a.in_len = (uint32_t)in_len;
 
 	/* Indirect policy (docs/VRING.md): multi-segment requests that fit a table take one ring
 	 * slot instead of total, so the ring holds num requests whatever their shape; single
 	 * segments never (a table would only add a memory indirection for the device). */
-	use_indirect = vq->indirect && total >= vq->indirect_min && total <= vq->indirect_max;
-	if (!use_indirect && total > vq->num)
-		return -EINVAL; /* 2.7.5.2: a chain is never longer than the queue */
-	needed = use_indirect ? 1 : total;
-	if (vq->num_free < needed)
+	a.indirect = vq->indirect && a.total >= vq->indirect_min && a.total <= vq->indirect_max;
+	if (!a.indirect && a.total > vq->num)
+		return -EINVAL; /* 2.7.5.2, 2.8.17: a chain is never longer than the queue */
+	if (vq->num_free < (a.indirect ? 1 : a.total))
 		return -ENOSPC;
-
-	head = vq->free_head;
-	if (use_indirect) {
-		struct vring_desc *table = vq->indirect_slab + (size_t)head * vq->indirect_max;
-		uint64_t table_phys = vq->indirect_slab_phys +
-				      sizeof(struct vring_desc) * (size_t)head * vq->indirect_max;
-		struct vring_desc *d = &vq->vring.desc[head];
-
-		/* Table entries chain by index within the table (2.7.5.3.2); readable first. */
-		for (k = 0; k < total; k++) {
-			uint16_t flags = k >= out ? VRING_DESC_F_WRITE : 0;
-			bool more = k + 1 < total;
-
-			desc_write(&table[k], &sg[k], (uint16_t)(flags | (more ? VRING_DESC_F_NEXT : 0)),
-				   (uint16_t)(more ? k + 1 : 0));
-		}
-		/* INDIRECT alone: never together with NEXT (2.7.5.3.1). */
-		d->addr = table_phys;
-		d->len = (uint32_t)(sizeof(struct vring_desc) * total);
-		d->flags = VRING_DESC_F_INDIRECT;
-		d->next = 0;
-		last = head;
-		vq->free_head = vq->next_shadow[head];
+	if (vq->packed)
+		vq_packed_add(vq, &a);
+	else
+		vq_split_add(vq, &a);
+	if (a.indirect)
 		vq->stats.indirect++;
-	} else {
-		/* Take total descriptors off the free list; their next_shadow links already form
-		 * the chain, so the device-visible next fields are copied from our shadow. */
-		i = head;
-		last = head;
-		for (k = 0; k < total; k++) {
-			uint16_t flags = k >= out ? VRING_DESC_F_WRITE : 0;
-			bool more = k + 1 < total;
-
-			desc_write(&vq->vring.desc[i], &sg[k],
-				   (uint16_t)(flags | (more ? VRING_DESC_F_NEXT : 0)),
-				   more ? vq->next_shadow[i] : 0);
-			last = i;
-			i = vq->next_shadow[i];
-		}
-		vq->free_head = i;
-	}
-	vq->num_free = (uint16_t)(vq->num_free - needed);
-
-	vq->heads[head].token = token;
-	vq->heads[head].in_len = (uint32_t)in_len;
-	vq->heads[head].ndesc = (uint16_t)needed;
-	vq->heads[head].last = last;
-	vq->heads[head].avail_pos = vq->avail_idx_shadow;
-
-	/* The ring entry is not visible yet: avail->idx is only moved by kick_prepare. The slot
-	 * is free: at most num heads are in flight, so the entry num positions back belongs to a
-	 * request the device already took. */
-	vq->vring.avail->ring[vq->avail_idx_shadow & (vq->num - 1)] = head;
-	vq->avail_idx_shadow++;
 	vq->stats.added++;
 	return 0;
 }
@@ -362,37 +251,9 @@ int virtqueue_add(struct virtqueue *vq, const struct vq_sg *sg, unsigned int out
 
 bool virtqueue_kick_prepare(struct virtqueue *vq)
 {
-	uint16_t old, new;
-	bool need;
-
 	if (vq->broken)
 		return false;
-	old = vq->avail_idx_published;
-	new = vq->avail_idx_shadow;
-	if (old == new)
-		return false;
-
-	/* Orders the descriptor, indirect table and avail->ring stores before the avail->idx
-	 * store: once the device sees the new idx, the entries it covers must be complete. */
-	virtio_wmb();
-	wr16(&vq->vring.avail->idx, new);
-	vq->avail_idx_published = new;
-	/* Orders the avail->idx store before the avail_event / used->flags load below
-	 * (store -> load, a real fence on x86). Without it we could read a stale "no
-	 * notification needed" written just before the device went to sleep, while the device
-	 * has not yet seen our idx: both would wait forever. */
-	virtio_mb();
-
-	if (vq->event_idx) {
-		/* Everything published since the last decision counts: old is the idx at the last
-		 * kick_prepare, whether it notified or not (the device compares each publish). */
-		need = vring_need_event(rd16(avail_event_ptr(vq)), new, old);
-	} else {
-		need = !(rd16(&vq->vring.used->flags) & VRING_USED_F_NO_NOTIFY);
-	}
-	if (!need)
-		vq->stats.kicks_suppressed++;
-	return need;
+	return vq->packed ? vq_packed_kick_prepare(vq) : vq_split_kick_prepare(vq);
 }
 
 bool virtqueue_notify(struct virtqueue *vq)
@@ -413,93 +274,11 @@ bool virtqueue_kick(struct virtqueue *vq)
 
 /* ---- completion --------------------------------------------------------------------------- */
 
-/* Put a chain back on the free list; O(1) thanks to the recorded last descriptor. */
-static void detach(struct virtqueue *vq, uint16_t head)
-{
-	struct vq_head_state *h = &vq->heads[head];
-
-	vq->next_shadow[h->last] = vq->free_head;
-	vq->free_head = head;
-	vq->num_free = (uint16_t)(vq->num_free + h->ndesc);
-	h->token = NULL;
-}
-
 void *virtqueue_get_buf(struct virtqueue *vq, uint32_t *len)
 {
-	uint16_t idx, pending, outstanding, slot, unpublished;
-	uint32_t id, used_len;
-	struct vq_head_state *h;
-	void *token;
-
 	if (vq->broken)
 		return NULL;
-	idx = used_idx(vq);
-	if (idx == vq->last_used)
-		return NULL;
-
-	/* The device can only return what it was given: never more than the buffers we
-	 * published and did not harvest yet (which is also at most num). */
-	pending = (uint16_t)(idx - vq->last_used);
-	outstanding = (uint16_t)(vq->avail_idx_published - vq->last_used);
-	if (pending > outstanding) {
-		vq_set_broken(vq,
-			      "used idx %u runs ahead of %u by %u entries but only %u buffers are "
-			      "outstanding (queue size %u)",
-			      idx, vq->last_used, pending, outstanding, vq->num);
-		return NULL;
-	}
-
-	/* Orders the used->idx load above before the loads of the used element it covers: the
-	 * device writes the element, then (after its own barrier) the idx. */
-	virtio_rmb();
-
-	slot = vq->last_used & (uint16_t)(vq->num - 1);
-	/* Each field read exactly once; the checks and the use see the same value. */
-	id = rd32(&vq->vring.used->ring[slot].id);
-	used_len = rd32(&vq->vring.used->ring[slot].len);
-
-	if (id >= vq->num) {
-		vq_set_broken(vq, "used id %u out of range (queue size %u, used idx %u)", id,
-			      vq->num, vq->last_used);
-		return NULL;
-	}
-	h = &vq->heads[id];
-	if (!h->token) {
-		vq_set_broken(vq, "used id %u is not the head of an in-flight chain (used idx %u)",
-			      id, vq->last_used);
-		return NULL;
-	}
-	unpublished = (uint16_t)(vq->avail_idx_shadow - vq->avail_idx_published);
-	if ((uint16_t)(h->avail_pos - vq->avail_idx_published) < unpublished) {
-		vq_set_broken(vq, "used id %u was never made available (used idx %u)", id,
-			      vq->last_used);
-		return NULL;
-	}
-	if (used_len > h->in_len) {
-		vq_set_broken(vq,
-			      "used len %u for id %u exceeds the %u device-writable bytes offered "
-			      "(used idx %u)",
-			      used_len, id, h->in_len, vq->last_used);
-		return NULL;
-	}
-
-	token = h->token;
-	detach(vq, (uint16_t)id);
-	vq->last_used++;
-	vq->stats.completed++;
-	if (len)
-		*len = used_len;
-
-	if (vq->event_idx && vq->cb_state == VQ_CB_ENABLED) {
-		/* Interrupts are on: ask for one on the next used entry. The full barrier orders
-		 * this store before the used->idx load of the next get_buf/enable_cb, else a
-		 * device adding an entry in between could read the old used_event, skip the
-		 * interrupt, and we would conclude "nothing pending" -- a lost wake-up. In the
-		 * DELAYED state the target set by enable_cb_delayed is kept. */
-		wr16(used_event_ptr(vq), vq->last_used);
-		virtio_mb();
-	}
-	return token;
+	return vq->packed ? vq_packed_get_buf(vq, len) : vq_split_get_buf(vq, len);
 }
 
 void *virtqueue_detach_unused(struct virtqueue *vq)
@@ -510,7 +289,10 @@ void *virtqueue_detach_unused(struct virtqueue *vq)
 		if (h->token) {
 			void *token = h->token;
 
-			detach(vq, (uint16_t)vq->detach_pos);
+			if (vq->packed)
+				vq_packed_detach(vq, (uint16_t)vq->detach_pos);
+			else
+				vq_split_detach(vq, (uint16_t)vq->detach_pos);
 			vq->detach_pos++;
 			return token;
 		}
@@ -525,57 +307,34 @@ void virtqueue_disable_cb(struct virtqueue *vq)
 	if (vq->cb_state == VQ_CB_DISABLED)
 		return;
 	vq->cb_state = VQ_CB_DISABLED;
-	if (vq->event_idx) {
-		/* avail->flags must stay 0 with EVENT_IDX (2.7.7.1); instead park used_event just
-		 * behind last_used: the device interrupts only when its used idx crosses it,
-		 * i.e. after almost 2^16 more completions. No barrier: suppression is a hint and
-		 * a late interrupt is handled as spurious. */
-		wr16(used_event_ptr(vq), (uint16_t)(vq->last_used - 1));
-	} else {
-		vq->avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT;
-		wr16(&vq->vring.avail->flags, vq->avail_flags_shadow);
-	}
+	if (vq->packed)
+		vq_packed_disable_cb(vq);
+	else
+		vq_split_disable_cb(vq);
+}
+
+static bool enable_cb(struct virtqueue *vq, bool delayed)
+{
+	if (vq->broken)
+		return true;
+	vq->cb_state = delayed ? VQ_CB_DELAYED : VQ_CB_ENABLED;
+	return vq->packed ? vq_packed_enable_cb(vq, delayed) : vq_split_enable_cb(vq, delayed);
 }
 
 bool virtqueue_enable_cb(struct virtqueue *vq)
 {
-	if (vq->broken)
-		return true;
-	vq->cb_state = VQ_CB_ENABLED;
-	if (vq->event_idx) {
-		wr16(used_event_ptr(vq), vq->last_used);
-	} else if (vq->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
-		vq->avail_flags_shadow &= (uint16_t)~VRING_AVAIL_F_NO_INTERRUPT;
-		wr16(&vq->vring.avail->flags, vq->avail_flags_shadow);
-	}
-	/* The lost wake-up race: the device may have used a buffer after our last look but
-	 * before it could see the store above, and then decided not to interrupt. Order the
-	 * store before re-reading used->idx (store -> load: a full fence) and tell the caller
-	 * to harvest if anything arrived. */
-	virtio_mb();
-	return used_idx(vq) == vq->last_used;
+	return enable_cb(vq, false);
 }
 
 bool virtqueue_enable_cb_delayed(struct virtqueue *vq)
 {
-	uint16_t bufs;
-
-	if (vq->broken)
-		return true;
-	if (!vq->event_idx)
-		return virtqueue_enable_cb(vq);
-	vq->cb_state = VQ_CB_DELAYED;
-	/* Interrupt when ~3/4 of what is outstanding has been used. */
-	bufs = (uint16_t)((uint16_t)(vq->avail_idx_published - vq->last_used) * 3 / 4);
-	wr16(used_event_ptr(vq), (uint16_t)(vq->last_used + bufs));
-	/* Same race as in enable_cb: used_event store before the used->idx load. */
-	virtio_mb();
-	return (uint16_t)(used_idx(vq) - vq->last_used) <= bufs;
+	/* Without EVENT_IDX there is no way to ask for a later interrupt. */
+	return enable_cb(vq, vq->event_idx);
 }
 
 bool virtqueue_poll(const struct virtqueue *vq)
 {
-	return !vq->broken && used_idx(vq) != vq->last_used;
+	return !vq->broken && (vq->packed ? vq_packed_poll(vq) : vq_split_poll(vq));
 }
 
 bool virtqueue_interrupt(struct virtqueue *vq)
@@ -583,7 +342,7 @@ bool virtqueue_interrupt(struct virtqueue *vq)
 	vq->stats.interrupts++;
 	if (vq->broken)
 		return false;
-	if (used_idx(vq) == vq->last_used) {
+	if (!virtqueue_poll(vq)) {
 		/* Shared IRQ line, a late interrupt we had disabled, or the device raced with a
 		 * harvest that already took the entries. Harmless; counted. */
 		vq->stats.spurious++;
@@ -607,6 +366,13 @@ unsigned int virtqueue_size(const struct virtqueue *vq)
 	return vq->num;
 }
 
+const char *virtqueue_format(const struct virtqueue *vq)
+{
+	if (vq->packed)
+		return vq->in_order ? "packed in-order" : "packed";
+	return vq->in_order ? "split in-order" : "split";
+}
+
 uint64_t virtqueue_desc_phys(const struct virtqueue *vq)
 {
 	return vq->ring_phys;
@@ -614,12 +380,14 @@ uint64_t virtqueue_desc_phys(const struct virtqueue *vq)
 
 uint64_t virtqueue_avail_phys(const struct virtqueue *vq)
 {
-	return vq->ring_phys + (uint64_t)((char *)vq->vring.avail - (char *)vq->ring_mem);
+	const void *p = vq->packed ? (const void *)vq->driver_event : (const void *)vq->vring.avail;
+	return vq->ring_phys + (uint64_t)((const char *)p - (char *)vq->ring_mem);
 }
 
 uint64_t virtqueue_used_phys(const struct virtqueue *vq)
 {
-	return vq->ring_phys + (uint64_t)((char *)vq->vring.used - (char *)vq->ring_mem);
+	const void *p = vq->packed ? (const void *)vq->device_event : (const void *)vq->vring.used;
+	return vq->ring_phys + (uint64_t)((const char *)p - (char *)vq->ring_mem);
 }
 
 uint64_t virtqueue_legacy_pfn(const struct virtqueue *vq)

@@ -1,7 +1,8 @@
 /*
- * The shared split-virtqueue core (VIRTIO 1.x section 2.7), used by virtio-blk, virtio-net and
- * any later device. Design notes, the indirect policy, the notification rules and the hardening
- * rules are in docs/VRING.md.
+ * The shared virtqueue core, used by virtio-blk, virtio-net, virtio-rng and any later device:
+ * split rings (VIRTIO 1.2 section 2.7, virtqueue_split.c) and packed rings (2.8,
+ * virtqueue_packed.c) behind one API, each with or without VIRTIO_F_IN_ORDER. Design notes,
+ * the indirect policy, the notification rules and the hardening rules are in docs/VRING.md.
  *
  * Life cycle of a request:
  *   virtqueue_add()            chain (or indirect table) written, not yet visible to the device
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "drivers/virtio/ring/virtio_ring.h"
+#include "drivers/virtio/ring/virtio_ring_packed.h"
 
 struct virtqueue;
 
@@ -47,8 +49,12 @@ enum virtqueue_layout {
 struct virtqueue_config {
 	const char *name;    /* for log messages; must outlive the queue (may be NULL) */
 	unsigned int index;  /* queue index within the device, for the transport's notify */
-	unsigned int num;    /* queue size: power of two, 1..32768 (legacy: the device's size) */
-	enum virtqueue_layout layout;
+	unsigned int num;    /* queue size: 1..32768, a power of two for split (legacy: the
+				device's size) */
+	enum virtqueue_layout layout; /* split only; a packed queue is always laid out modern */
+	bool packed;         /* VIRTIO_F_RING_PACKED negotiated: the packed format (2.8) */
+	bool in_order;       /* VIRTIO_F_IN_ORDER negotiated (2.7.9, 2.8.8): descriptors and
+				buffer ids in ring order, a used entry may complete a batch */
 	bool indirect;       /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	bool event_idx;      /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	/* Indirect tables: at most indirect_max entries (0: VIRTQUEUE_INDIRECT_DEFAULT_MAX,
@@ -75,13 +81,19 @@ struct virtqueue_stats {
 	uint64_t indirect;         /* requests sent as one INDIRECT descriptor */
 };
 
-/* Driver-private bookkeeping for one chain head (the shadow the device cannot touch). */
+/* Driver-private bookkeeping for one request (the shadow the device cannot touch), indexed by
+ * the chain's head descriptor (split) or by its buffer id (packed). */
 struct vq_head_state {
-	void *token;     /* caller's token; NULL when this index is not an in-flight head */
+	void *token;     /* caller's token; NULL when this index is not in flight */
 	uint32_t in_len; /* device-writable bytes offered: bound for used len */
 	uint16_t ndesc;  /* ring descriptors the request occupies (1 when indirect) */
-	uint16_t last;   /* last ring descriptor of the chain, to splice it back onto free list */
-	uint16_t avail_pos; /* avail index the head was placed at (to reject never-published ids) */
+	uint16_t last;   /* split: last descriptor of the chain, to splice it back on the free
+			    list; packed: ring position of the first descriptor */
+	uint16_t avail_pos; /* split: avail index the head was placed at (to reject
+			       never-published ids); packed: the first descriptor's flags, stored
+			       when the request is published */
+	uint16_t next;   /* packed: the next id on the free list or in the unpublished FIFO */
+	bool published;  /* packed: its first descriptor was made available */
 };
 
 enum vq_cb_state {
@@ -106,19 +118,45 @@ struct virtqueue {
 	/* ---- private ---- */
 	void (*notify)(struct virtqueue *vq);
 	void (*callback)(struct virtqueue *vq);
-	struct vring vring;     /* the shared memory (device-visible) */
-	bool legacy, indirect, event_idx;
+	bool legacy, packed, in_order, indirect, event_idx;
 	unsigned int indirect_max, indirect_min;
 	enum vq_cb_state cb_state;
-	uint16_t free_head;     /* first free descriptor; chain continues through next_shadow */
 	uint16_t num_free;      /* free ring descriptors */
+	struct vq_head_state *heads; /* [num] */
+	/* An in-order batch being handed out (VIRTIO_F_IN_ORDER): one used entry named the
+	 * last buffer of a batch; buffers up to it come back one per get_buf. */
+	bool batch;
+	uint16_t batch_last;    /* head (split) or id (packed) of the batch's last buffer */
+	uint32_t batch_len;     /* its used length (the others count as fully used) */
+
+	/* split (2.7) */
+	struct vring vring;     /* the shared memory (device-visible) */
+	uint16_t free_head;     /* first free descriptor; chain continues through next_shadow
+				   (in order: the next descriptor in ring order) */
 	uint16_t avail_idx_shadow;    /* avail index the next add will use */
 	uint16_t avail_idx_published; /* last value stored to avail->idx (and kick decision) */
 	uint16_t last_used;     /* used index of the next entry to harvest */
 	uint16_t avail_flags_shadow;  /* what we last wrote to avail->flags */
 	uint16_t *next_shadow;  /* [num] our own copy of every descriptor's next */
-	struct vq_head_state *heads; /* [num] */
-	struct vring_desc *indirect_slab; /* [num][indirect_max], one table per head */
+	uint16_t oldest;        /* in order: head (split) or id (packed) of the oldest request */
+
+	/* packed (2.8) */
+	struct vring_packed_desc *pdesc;                /* [num] the descriptor ring */
+	struct vring_packed_desc_event *driver_event;   /* written by us, read by the device */
+	struct vring_packed_desc_event *device_event;   /* written by the device */
+	uint16_t next_avail;    /* ring position of the next descriptor to fill */
+	bool avail_wrap;        /* the Driver Ring Wrap Counter at next_avail */
+	uint16_t pub_pos;       /* position after the last published descriptor */
+	bool pub_wrap;          /* ... and the wrap counter there */
+	uint16_t next_used;     /* position of the next used descriptor to look at */
+	bool used_wrap;         /* the wrap counter a used descriptor there carries */
+	uint16_t free_id;       /* first free buffer id (heads[].next); in order: the next id */
+	uint16_t pend_first, pend_last; /* ids added but not yet published, oldest first */
+	uint16_t in_flight;     /* descriptors published and not yet used */
+	uint16_t event_flags_shadow; /* what we last wrote to driver_event->flags */
+
+	struct vring_desc *indirect_slab; /* [num][indirect_max] split tables (packed: the same
+					     16-byte entries), one table per head or id */
 	uint64_t indirect_slab_phys;
 	void *ring_mem;
 	size_t ring_bytes;
@@ -131,7 +169,8 @@ struct virtqueue {
 /*
  * Create a queue: allocates the ring (zeroed, from virtio_dma_alloc), the indirect table slab
  * (when cfg->indirect) and the driver-private state. The queue starts with interrupts enabled.
- * Returns 0 and stores the queue in *out, or -EINVAL (bad num / missing notify), -ENOMEM.
+ * Returns 0 and stores the queue in *out, or -EINVAL (bad num / missing notify / packed with the
+ * legacy layout), -ENOMEM.
  * The caller owns the queue and frees it with virtqueue_destroy. cfg is copied.
  */
 int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out);
@@ -230,7 +269,8 @@ unsigned int virtqueue_num_free(const struct virtqueue *vq);
 unsigned int virtqueue_size(const struct virtqueue *vq);
 
 /* For the modern transport: physical addresses of the three parts (queue_desc, queue_driver,
- * queue_device in the common configuration). */
+ * queue_device in the common configuration): split: descriptor table, available ring, used
+ * ring; packed: descriptor ring, driver event suppression, device event suppression. */
 uint64_t virtqueue_desc_phys(const struct virtqueue *vq);
 uint64_t virtqueue_avail_phys(const struct virtqueue *vq);
 uint64_t virtqueue_used_phys(const struct virtqueue *vq);
@@ -239,8 +279,11 @@ uint64_t virtqueue_used_phys(const struct virtqueue *vq);
  * transport must refuse (-EIO) a value above UINT32_MAX (ring above 16 TiB). */
 uint64_t virtqueue_legacy_pfn(const struct virtqueue *vq);
 
+/* "split" or "packed", with " in-order" when IN_ORDER is on: for the logs. */
+const char *virtqueue_format(const struct virtqueue *vq);
+
 /*
- * TEST ONLY: start the free-running indices at idx instead of 0 (to test the 65535 -> 0 wrap
+ * TEST ONLY (split): start the free-running indices at idx instead of 0 (to test the 65535 -> 0 wrap
  * without 65536 requests). Writes avail->idx and, standing in for a freshly reset device,
  * used->idx and avail_event. Only on a fresh queue before anything was added and before the
  * device reads the ring; returns 0 or -EINVAL. Real devices start at 0: never use it in a driver.
