@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: a malicious device against the vring core.
  *
- * The input picks the queue shape (size, layout, INDIRECT, EVENT_IDX) and then a sequence of
+ * The input picks the queue shape (size, layout, INDIRECT, EVENT_IDX, IN_ORDER) and then a sequence of
  * operations interleaving the driver (add, kick, harvest, interrupt control) with a device that
  * is sometimes honest (pops available chains and completes them with a legal length) and
  * sometimes hostile (raw used elements with arbitrary id/len, arbitrary used->idx, garbage in
@@ -128,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.indirect = (shape & 0x10) != 0;
 	cfg.event_idx = (shape & 0x20) != 0;
 	cfg.indirect_max = (shape & 0x40) ? 3 : 0;
+	cfg.in_order = take(&in) & 1; /* the honest device below completes in order anyway */
 	if (virtqueue_create(&cfg, &vq) != 0)
 		return 0;
 	memset(reqs, 0, sizeof(reqs));

@@ -41,7 +41,7 @@ static void fx_callback(struct virtqueue *vq)
 
 struct fx_opts {
 	unsigned num;
-	bool legacy, indirect, event_idx;
+	bool legacy, indirect, event_idx, in_order;
 	unsigned indirect_max;
 	bool set_start;
 	uint16_t start;
@@ -57,6 +57,7 @@ static struct fx *fx_new(struct fx_opts o)
 		.layout = o.legacy ? VIRTQUEUE_LAYOUT_LEGACY : VIRTQUEUE_LAYOUT_MODERN,
 		.indirect = o.indirect,
 		.event_idx = o.event_idx,
+		.in_order = o.in_order,
 		.indirect_max = o.indirect_max,
 		.notify = fx_notify,
 		.callback = fx_callback,
@@ -1061,9 +1062,87 @@ static void test_break_and_detach(void **state)
 	fx_free(f);
 }
 
+/* ---- IN_ORDER (2.7.9) ------------------------------------------------------------------- */
+
+/* Descriptors in ring order, whatever the chains' lengths; one used element for a batch with
+ * the last buffer's id, used->idx moved on by the batch's size; skipped buffers fully used. */
+static void test_in_order_batches(void **state)
+{
+	(void)state;
+	for (int ev = 0; ev < 2; ev++) {
+		struct fx *f = fx_new((struct fx_opts){.num = 8, .in_order = true, .event_idx = ev});
+		struct vq_sg sg[3] = {{bufmem[0], 4}, {bufmem[1], 50}, {bufmem[2], 60}};
+		uint16_t heads[4];
+		unsigned expect_head = 0;
+		assert_string_equal(virtqueue_format(f->vq), "split in-order");
+		for (unsigned round = 0; round < 6; round++) {
+			for (unsigned i = 0; i < 3; i++) /* chains of 1, 2, 3 descriptors */
+				assert_int_equal(virtqueue_add(f->vq, sg, 1, i, TOK(round * 3 + i)), 0);
+			virtqueue_kick(f->vq);
+			for (unsigned i = 0; i < 3; i++) {
+				assert_int_equal(vdm_pop(&f->dev, &f->chain), 1);
+				heads[i] = f->chain.head;
+				assert_int_equal(heads[i], expect_head % 8); /* ring order */
+				expect_head += i + 1;
+			}
+			/* The first two in one element naming the second; then the third. */
+			vdm_raw_used_elem(&f->dev, f->dev.used_idx, heads[1], 7);
+			f->dev.used_idx = (uint16_t)(f->dev.used_idx + 2);
+			vdm_publish(&f->dev);
+			uint32_t len;
+			assert_ptr_equal(virtqueue_get_buf(f->vq, &len), TOK(round * 3));
+			assert_int_equal(len, 0); /* no writable part */
+			assert_true(virtqueue_poll(f->vq));
+			assert_ptr_equal(virtqueue_get_buf(f->vq, &len), TOK(round * 3 + 1));
+			assert_int_equal(len, 7);
+			assert_null(virtqueue_get_buf(f->vq, NULL));
+			vdm_push(&f->dev, heads[2], 110);
+			vdm_publish(&f->dev);
+			assert_ptr_equal(virtqueue_get_buf(f->vq, &len), TOK(round * 3 + 2));
+			assert_int_equal(len, 110);
+			assert_int_equal(virtqueue_num_free(f->vq), 8);
+		}
+		assert_string_equal(f->dev.error, "");
+		assert_false(virtqueue_is_broken(f->vq));
+		fx_free(f);
+	}
+}
+
+/* A used id that is not the head of the oldest buffers in order, or a batch larger than
+ * used->idx moved: the device broke the protocol. */
+static void test_in_order_violations(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new((struct fx_opts){.num = 8, .in_order = true});
+	struct vq_sg sg[2] = {{bufmem[0], 4}, {bufmem[1], 40}};
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(virtqueue_add(f->vq, sg, 1, 1, TOK(i)), 0);
+	virtqueue_kick(f->vq);
+	/* Head 4 (the third request) completing a batch of 3, but used->idx says 2. */
+	vdm_raw_used_elem(&f->dev, 0, 4, 1);
+	vdm_raw_set_used_idx(&f->dev, 2);
+	assert_null(virtqueue_get_buf(f->vq, NULL));
+	assert_true(virtqueue_is_broken(f->vq));
+	assert_non_null(strstr(f->vq->broken_reason, "out of order"));
+	fx_free(f);
+
+	f = fx_new((struct fx_opts){.num = 8, .in_order = true});
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(virtqueue_add(f->vq, sg, 1, 1, TOK(i)), 0);
+	virtqueue_kick(f->vq);
+	/* Descriptor 1 is inside the first chain: not a head at all. */
+	vdm_raw_used_elem(&f->dev, 0, 1, 1);
+	vdm_raw_set_used_idx(&f->dev, 1);
+	assert_null(virtqueue_get_buf(f->vq, NULL));
+	assert_true(virtqueue_is_broken(f->vq));
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_order_batches),
+		cmocka_unit_test(test_in_order_violations),
 		cmocka_unit_test(test_create_rejects_bad_config),
 		cmocka_unit_test(test_legacy_layout),
 		cmocka_unit_test(test_modern_layout),

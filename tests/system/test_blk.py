@@ -38,7 +38,7 @@ import zlib
 
 import pytest
 
-from vireo import Vireo, exit_code, is_microvm, mmio_args
+from vireo import Vireo, exit_code, is_microvm, mmio_args, need_in_order
 
 SECTOR = 512
 MIB = 1 << 20
@@ -137,8 +137,9 @@ def virtio_device(out, name="vda"):
     disk = re.search(r"disk \S+: .*reads=(\d+) writes=(\d+) flushes=(\d+) errors=(\d+)", body)
     queue = re.search(r"queue 0 requestq\s+size (\d+).*requests=(\d+).*interrupts=(\d+)"
                       r".*indirect=(\d+)", body)
+    ring = re.search(r", ring ([\w -]+?)(?:,|$)", m.group(4))
     return {"transport": m.group(1), "mode": m.group(2), "irq": m.group(3),
-            "failed": "FAILED" in m.group(4), "offered": offered, "negotiated": negotiated,
+            "ring": ring.group(1) if ring else None, "failed": "FAILED" in m.group(4), "offered": offered, "negotiated": negotiated,
             "reads": int(disk[1]), "writes": int(disk[2]), "flushes": int(disk[3]),
             "errors": int(disk[4]), "queue_size": int(queue[1]), "indirect_used": int(queue[4]),
             "config_changes": int(re.search(r"config changes: (\d+)", body).group(1))}
@@ -241,7 +242,41 @@ MATRIX = {
     "mb-microvm-mmio-queue16-chains": ("multiboot", "microvm", "queue-size=16",
                                        "virtio.indirect=0", "modern", "line", "irq", False,
                                        True, 3),
+    # Packed rings (packed=on, virtio.packed=1) and in-order use (in_order=on, QEMU 10 only).
+    "mb-q35-packed": ("multiboot", "q35", "packed=on", "virtio.packed=1", "modern", "msix",
+                      "irq", True, True, 1),
+    "mb-q35-packed-poll-no-indirect-no-event-idx": ("multiboot", "q35",
+                                                    "packed=on,indirect_desc=off,event_idx=off",
+                                                    "virtio.packed=1 virtio.mode=poll", "modern",
+                                                    "none", "poll", False, False, 1),
+    "mb-pc-packed-hybrid-intx": ("multiboot", "pc", "packed=on,vectors=0",
+                                 "virtio.packed=1 virtio.mode=hybrid", "modern", "intx",
+                                 "hybrid", True, True, 1),
+    "mb-q35-packed-queue16-chains": ("multiboot", "q35", "packed=on,queue-size=16",
+                                     "virtio.packed=1 virtio.indirect=0", "modern", "msix",
+                                     "irq", False, True, 3),
+    "mb-microvm-mmio-packed": ("multiboot", "microvm", "packed=on", "virtio.packed=1", "modern",
+                               "line", "irq", True, True, 1),
+    "pvh-microvm-mmio-packed-poll": ("pvh", "microvm", "packed=on",
+                                     "virtio.packed=1 virtio.mode=poll", "modern", "none",
+                                     "poll", True, True, 1),
+    "mb-q35-in-order": ("multiboot", "q35", "in_order=on", "virtio.in_order=1", "modern",
+                        "msix", "irq", True, True, 1),
+    "mb-q35-packed-in-order-hybrid": ("multiboot", "q35", "packed=on,in_order=on",
+                                      "virtio.packed=1 virtio.in_order=1 virtio.mode=hybrid",
+                                      "modern", "msix", "hybrid", True, True, 1),
+    "mb-microvm-mmio-in-order-poll-chains": ("multiboot", "microvm", "in_order=on",
+                                             "virtio.in_order=1 virtio.mode=poll "
+                                             "virtio.indirect=0", "modern", "none", "poll",
+                                             False, True, 1),
 }
+
+
+def ring_of(dev_opts, opts):
+    """The ring format the driver should report: the device offers, the command line takes."""
+    packed = "packed=on" in dev_opts and "virtio.packed=1" in opts
+    in_order = "in_order=on" in dev_opts and "virtio.in_order=1" in opts
+    return ("packed" if packed else "split") + (" in-order" if in_order else "")
 
 
 def bus_args(machine, transport):
@@ -257,6 +292,7 @@ def test_matrix(boot, tmp_path, case):
     """Host pattern → guest CRC; guest fill 300 sectors + flush → host checks every byte."""
     boot_path, machine, dev_opts, opts, transport, irq, mode, indirect, event_idx, min_req = \
         MATRIX[case]
+    need_in_order(dev_opts)
     bus, bus_extra = bus_args(machine, transport)
     img = tmp_path / "disk.img"
     before = make_image(img, seed=zlib.crc32(case.encode()))
@@ -280,6 +316,8 @@ def test_matrix(boot, tmp_path, case):
     dev = virtio_device(out)
     assert not dev["failed"]
     assert (dev["transport"], dev["irq"], dev["mode"]) == (transport, irq, mode)
+    assert dev["ring"] == ring_of(dev_opts, opts), dev
+    assert ("RING_PACKED" in dev["negotiated"]) == dev["ring"].startswith("packed")
     assert (IND in dev["negotiated"]) == indirect, dev
     assert (EVT in dev["negotiated"]) == event_idx, dev
     assert ("VERSION_1" in dev["negotiated"]) == (transport == "modern")
@@ -389,7 +427,7 @@ def blkdebug_conf(path, rules):
     path.write_text(text)
 
 
-def blkdebug_drive(conf, img, serial="faulty", merging=False, machine="q35"):
+def blkdebug_drive(conf, img, serial="faulty", merging=False, machine="q35", dev_opts=""):
     """A disk behind blkdebug. QEMU's virtio-blk merges adjacent requests of one batch into one
     block-layer request (request-merging, on by default), so a failed merged request fails all
     its parts, neighbours of the bad sector included: a test that says which requests fail
@@ -399,7 +437,8 @@ def blkdebug_drive(conf, img, serial="faulty", merging=False, machine="q35"):
     model = "virtio-blk-device" if bus == "mmio" else "virtio-blk-pci"
     return ["-drive", f"if=none,id=d0,file=blkdebug:{conf}:{img},format=raw",
             "-device", f"{model},drive=d0,serial={serial},"
-                       f"request-merging={'on' if merging else 'off'}", *bus_extra]
+                       f"request-merging={'on' if merging else 'off'}"
+                       + (f",{dev_opts}" if dev_opts else ""), *bus_extra]
 
 
 @pytest.mark.parametrize("mode,machine", [("irq", "q35"), ("poll", "q35"), ("irq", "microvm"),
@@ -454,9 +493,11 @@ def test_blkdebug_write_error(boot, tmp_path, machine):
     assert_image(img, before, {bad + 8: b"\x55" * 8 * SECTOR, bad - 48: b"\x66" * 40 * SECTOR})
 
 
-@pytest.mark.parametrize("merging,machine", [(False, "q35"), (True, "q35"), (False, "microvm")],
-                         ids=["merging-off", "merging-on", "merging-off-mmio"])
-def test_blkdebug_errors_under_load_lose_nothing_else(boot, tmp_path, merging, machine):
+@pytest.mark.parametrize("merging,machine,packed", [(False, "q35", False), (True, "q35", False),
+                                                   (False, "microvm", False),
+                                                   (False, "q35", True)],
+                         ids=["merging-off", "merging-on", "merging-off-mmio", "merging-off-packed"])
+def test_blkdebug_errors_under_load_lose_nothing_else(boot, tmp_path, merging, machine, packed):
     """A soak at qd=32 over a region with one failing sector: every failure is reported, every
     other read verifies, no write fails, and the disk keeps working afterwards. With QEMU's
     request merging off, only requests covering the bad sector fail; with it on, a failed
@@ -468,7 +509,9 @@ def test_blkdebug_errors_under_load_lose_nothing_else(boot, tmp_path, merging, m
     out = script(boot, [
         "blk_soak vda n=4000 qd=32 seed=5 sectors=2048", "echo rc=$?",
         "blk crc vda 0 1500", "blk crc vda 1501 547", "virtio",
-    ], blkdebug_drive(conf, img, merging=merging, machine=machine), machine=machine)
+    ], blkdebug_drive(conf, img, merging=merging, machine=machine,
+                      dev_opts="packed=on" if packed else ""),
+        opts="virtio.packed=1" if packed else "", machine=machine)
     soak = output_of(out, "blk_soak vda n=4000 qd=32 seed=5 sectors=2048")
     m = re.search(r"soak: ops=(\d+) reads=(\d+) writes=(\d+) flushes=\d+ mismatches=(\d+) "
                   r"errors=(\d+)", soak)
@@ -531,17 +574,26 @@ SOAK = {
     "irq-queue16-chains": ("virtio.indirect=0", "queue-size=16", "q35", "modern"),
     "mmio-irq": ("", "", "microvm", "modern"),
     "mmio-legacy-hybrid": ("virtio.mode=hybrid", "", "microvm", "legacy"),
+    "packed-irq": ("virtio.packed=1", "packed=on", "q35", "modern"),
+    "packed-mmio-poll": ("virtio.packed=1 virtio.mode=poll", "packed=on", "microvm", "modern"),
+    "packed-hybrid-chains": ("virtio.packed=1 virtio.mode=hybrid virtio.indirect=0",
+                             "packed=on,queue-size=16", "q35", "modern"),
+    # In order with one request in flight (see vireo.need_in_order).
+    "in-order-qd1": ("virtio.in_order=1", "in_order=on", "q35", "modern"),
+    "packed-in-order-mmio-qd1": ("virtio.packed=1 virtio.in_order=1", "packed=on,in_order=on",
+                                 "microvm", "modern"),
 }
 
 
 @pytest.mark.parametrize("case", list(SOAK))
 def test_soak(boot, tmp_path, case):
     opts, dev_opts, machine, transport = SOAK[case]
+    need_in_order(dev_opts)
     bus, bus_extra = bus_args(machine, transport)
     img = tmp_path / "disk.img"
     before = make_image(img, seed=31)
     lba, n, seed = 2048, 8192, 1234 + len(case)
-    qd = 16 if "queue16" in case else 32
+    qd = 16 if "queue-size=16" in dev_opts else 1 if "qd1" in case else 32
     ops = 20000
     cmd = f"blk_soak vda n={ops} qd={qd} seed={seed} lba={lba} sectors={n}"
     out = script(boot, [cmd, "echo rc=$?", "virtio"], drive(img, dev_opts=dev_opts, bus=bus) +
@@ -558,6 +610,7 @@ def test_soak(boot, tmp_path, case):
     assert r and (int(r[1]), int(r[2]), int(r[3])) == (lba, n, seed), soak
     dev = virtio_device(out)
     assert dev["errors"] == 0 and not dev["failed"] and dev["transport"] == transport
+    assert dev["ring"] == ring_of(dev_opts, opts), dev
     if "virtio.mode=poll" in opts:
         assert dev["mode"] == "poll"
     # The host: the image after exit has exactly what the guest read back last, every sector

@@ -60,17 +60,23 @@ def device_report(out, name):
 
 
 @pytest.mark.parametrize("mode", ["irq", "poll", "hybrid"])
-@pytest.mark.parametrize("transport", ["modern", "legacy"])
+@pytest.mark.parametrize("transport", ["modern", "legacy", "modern-packed"])
 def test_rng_over_mmio(boot, transport, mode):
-    out = script(boot, ["rng 64", "virtio"], ["-device", "virtio-rng-device"],
-                 append=f"virtio.mode={mode}", legacy=transport == "legacy")
+    packed = transport.endswith("packed")
+    transport = transport.split("-")[0]
+    out = script(boot, ["rng 64", "virtio"],
+                 ["-device", "virtio-rng-device" + (",packed=on" if packed else "")],
+                 append=f"virtio.mode={mode}" + (" virtio.packed=1" if packed else ""),
+                 legacy=transport == "legacy")
     m = re.search(r"vireo> rng 64\n((?:[0-9a-f]+\n)+)vireo> virtio\n", out)
     assert m and [len(x) for x in m.group(1).split()] == [64, 64], out[-3000:]
     d = device_report(out, "rng0")
     assert d["type"] == "virtio-rng" and "FAILED" not in d["flags"], d
     assert (d["transport"], d["mode"]) == (transport, mode)
     assert d["irq"] == ("none" if mode == "poll" else "line")
-    assert d["negotiated"] == (MODERN_FEATURES if transport == "modern" else LEGACY_FEATURES)
+    assert d["negotiated"] == (MODERN_FEATURES if transport == "modern" else LEGACY_FEATURES) | \
+        ({"RING_PACKED"} if packed else set())
+    assert f", ring {'packed' if packed else 'split'}" in d["flags"], d
     w = WINDOW.search(d["where"])
     assert w and int(w[1], 16) % 0x200 == 0, d["where"]
     assert int(w[2]) == 24 + int(w[1], 16) // 0x200  # the slot's line on the second IOAPIC

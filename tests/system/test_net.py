@@ -286,12 +286,27 @@ MATRIX = [
      dict(transport="modern", mode="irq", irq="line", mrg=True)),
     ("mmio-modern-acpi-off-pvh", "microvm,acpi=off", "pvh", "", "",
      dict(transport="modern", mode="irq", irq="line", mrg=True)),
+    # Packed rings and in-order use (in_order: QEMU 10 only).
+    ("packed-q35", "q35", "multiboot", "packed=on", "virtio.packed=1",
+     dict(transport="modern", mode="irq", irq="msix", mrg=True, ring="packed")),
+    ("packed-nomrg-poll-pc", "pc", "multiboot", "packed=on,mrg_rxbuf=off",
+     "virtio.packed=1 virtio.mode=poll",
+     dict(transport="modern", mode="poll", irq=None, mrg=False, ring="packed")),
+    ("packed-mmio-hybrid-microvm", "microvm", "multiboot", "packed=on",
+     "virtio.packed=1 virtio.net.mode=hybrid",
+     dict(transport="modern", mode="hybrid", irq="line", mrg=True, ring="packed")),
+    ("in-order-q35", "q35", "multiboot", "in_order=on", "virtio.in_order=1",
+     dict(transport="modern", mode="irq", irq="msix", mrg=True, ring="split in-order")),
+    ("packed-in-order-mmio-pvh", "microvm", "pvh", "packed=on,in_order=on",
+     "virtio.packed=1 virtio.in_order=1",
+     dict(transport="modern", mode="irq", irq="line", mrg=True, ring="packed in-order")),
 ]
 
 
 @pytest.mark.parametrize("machine,boot_path,device,append,exp",
                          [pytest.param(*m[1:], id=m[0]) for m in MATRIX])
 def test_matrix(boot, machine, boot_path, device, append, exp):
+    vireo.need_in_order(device)
     v = start(boot, machine=machine, boot_path=boot_path, device=device, append=append,
               mmio_legacy=exp["transport"] == "legacy")
     wait_net(v)
@@ -302,6 +317,7 @@ def test_matrix(boot, machine, boot_path, device, append, exp):
     assert "virtio-net" in head and "FAILED" not in head and "no driver" not in head, blk
     assert f"transport {exp['transport']}," in head, blk
     assert f"mode {exp['mode']}," in head, blk
+    assert f", ring {exp.get('ring', 'split')}" in head, blk
     if exp["irq"]:
         assert re.search(rf"irq {exp['irq']}\b", head), blk
     offered = re.search(r"^  offered: +(.*)$", blk, re.M).group(1).split()
@@ -356,9 +372,12 @@ def test_matrix(boot, machine, boot_path, device, append, exp):
 
 # ---- the big tests on the default configuration ----------------------------------------------
 
-@pytest.mark.parametrize("machine", ["q35", "microvm"])
-def test_tcp_echo_8mib(boot, machine):
-    v = start(boot, machine=machine)
+@pytest.mark.parametrize("machine,ring", [("q35", "split"), ("microvm", "split"),
+                                          ("q35", "packed")])
+def test_tcp_echo_8mib(boot, machine, ring):
+    packed = ring == "packed"
+    v = start(boot, machine=machine, device="packed=on" if packed else "",
+              append="virtio.packed=1" if packed else "")
     wait_net(v)
     secs = tcp_echo(v.ports.echo, 8 << 20, timeout=180)
     print(f"8 MiB echo round trip: {secs:.2f} s")
@@ -590,13 +609,18 @@ def eth1_counts(v):
     return driver_rx_line(device_block(v.run("virtio"), "eth1"), "eth1")
 
 
-@pytest.mark.parametrize("mrg,machine", [("on", "q35"), ("off", "q35"), ("on", "microvm")],
-                         ids=["mrg_rxbuf", "no_mrg_rxbuf", "mrg_rxbuf-mmio"])
-def test_raw_frames_flood_and_malformed(boot, raw_peer, mrg, machine):
+@pytest.mark.parametrize("mrg,machine,packed", [("on", "q35", False), ("off", "q35", False),
+                                               ("on", "microvm", False), ("on", "q35", True),
+                                               ("off", "microvm", True)],
+                         ids=["mrg_rxbuf", "no_mrg_rxbuf", "mrg_rxbuf-mmio", "mrg_rxbuf-packed",
+                              "no_mrg_rxbuf-mmio-packed"])
+def test_raw_frames_flood_and_malformed(boot, raw_peer, mrg, machine, packed):
     peer = raw_peer
-    v = start(boot, append=f"net.eth1.ip={ETH1_IP}/24 net.eth1.dhcp=0", machine=machine,
+    pk = ",packed=on" if packed else ""
+    v = start(boot, append=f"net.eth1.ip={ETH1_IP}/24 net.eth1.dhcp=0"
+                           + (" virtio.packed=1" if packed else ""), machine=machine,
               nic_extra=["-netdev", peer.netdev_arg(),
-                         "-device", f"{nic_model(machine)},netdev=n1,mrg_rxbuf={mrg}"])
+                         "-device", f"{nic_model(machine)},netdev=n1,mrg_rxbuf={mrg}{pk}"])
     wait_net(v)
     assert "inet 192.168.77.2/24" in v.run("net")
 

@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from vireo import exit_code
+from vireo import exit_code, need_in_order
 
 HEADER = re.compile(r"^rng0: ([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) 1af4:([0-9a-f]{4}) virtio-rng, "
                     r"transport (\w+), mode (\w+), irq ([\w-]+)(.*)$", re.M)
@@ -107,6 +107,43 @@ def test_transport_and_mode(boot, name, props, opts, transport, devid, mode):
         assert "VERSION_1" not in info["offered"]
     else:
         assert "VERSION_1" in info["offered"]
+
+
+# Ring formats: (id, device properties, command line, ring reported, extra features negotiated)
+RINGS = [
+    ("packed", ",packed=on", "virtio.packed=1", "packed", {"RING_PACKED"}),
+    ("packed-offered-not-taken", ",packed=on", "", "split", set()),
+    ("packed-taken-not-offered", "", "virtio.packed=1", "split", set()),
+    ("packed-rng-only", ",packed=on", "virtio.blk.packed=1 virtio.rng.packed=1", "packed",
+     {"RING_PACKED"}),
+    ("packed-but-not-rng", ",packed=on", "virtio.packed=1 virtio.rng.packed=0", "split", set()),
+    ("in-order", ",in_order=on", "virtio.in_order=1", "split in-order", {"IN_ORDER"}),
+    ("packed-in-order", ",packed=on,in_order=on", "virtio.packed=1 virtio.in_order=1",
+     "packed in-order", {"RING_PACKED", "IN_ORDER"}),
+    ("packed-legacy", ",packed=on,disable-modern=on", "virtio.packed=1", "split", set()),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name,props,opts,ring,extra", RINGS, ids=[r[0] for r in RINGS])
+def test_ring_formats(boot, name, props, opts, ring, extra, mode):
+    """The format the device offers and the command line allows, in every mode; the legacy
+    interface has no packed format (it needs VERSION_1)."""
+    need_in_order(props)
+    hexbytes, info, out = run_rng(boot, f"virtio-rng-pci{props}", f"{opts} virtio.mode={mode}")
+    check_common(info, out)
+    assert f", ring {ring}" in info["flags"], info["report"]
+    legacy = "disable-modern" in props
+    want = (LEGACY_FEATURES if legacy else MODERN_FEATURES) | extra
+    assert info["negotiated"] == want, info["report"]
+    if "packed=on" in props and not legacy:
+        assert "RING_PACKED" in info["offered"]
+    assert re.search(rf"^rng0: .*, {'legacy' if legacy else 'modern'} transport, {ring} ring, "
+                     rf"{mode} mode", out, re.M), out[-3000:]
+    if mode == "poll":
+        assert info["interrupts"] == 0, info["report"]
+    elif mode == "irq":
+        assert info["interrupts"] > 0, info["report"]
 
 
 # Interrupt kinds: (id, device properties, command line, irq kind, vector column pattern)

@@ -6,8 +6,8 @@
  * Trust model, as in split: the driver never reads back what it wrote (the chain's shape,
  * token, length offered and head position live in heads[], indexed by buffer id) and reads a
  * used descriptor's fields once each, after its flags, checking the id (in range, in flight,
- * published), the length, the flag bits' consistency and that something was outstanding at
- * all.
+ * published), the length, that the descriptors it covers were outstanding, and that anything
+ * was outstanding at all.
  *
  * Publishing: virtqueue_add writes every descriptor of a request but its first one's flags;
  * virtqueue_kick_prepare writes those, oldest request first, after one write barrier, so the
@@ -60,11 +60,13 @@ static inline uint16_t avail_bits(bool wrap)
 	return (uint16_t)(wrap ? F_AVAIL : F_USED);
 }
 
-/* Has the device marked this descriptor used in the lap whose wrap counter is wrap? Its USED
- * bit says so; get_buf then also wants AVAIL to match (2.8.1), and breaks the queue if not. */
+/* Has the device marked this descriptor used in the lap whose wrap counter is wrap? Both bits
+ * equal it (2.8.1). One bit alone proves nothing: a descriptor of a chain the device skipped
+ * (it writes one used descriptor per chain) still carries the driver's bits of an older lap,
+ * whose USED bit may equal the current counter. */
 static inline bool is_used(uint16_t flags, bool wrap)
 {
-	return !!(flags & F_USED) == wrap;
+	return !!(flags & F_USED) == wrap && !!(flags & F_AVAIL) == wrap;
 }
 
 /* ---- adding ---- */
@@ -294,12 +296,7 @@ void *vq_packed_get_buf(struct virtqueue *vq, uint32_t *len)
 	d = &vq->pdesc[pos];
 	flags = vq_rd16(&d->flags);
 	if (!is_used(flags, vq->used_wrap))
-		return NULL; /* not used yet (ours, available, or from the last lap) */
-	if (!!(flags & F_AVAIL) != vq->used_wrap) {
-		vq_set_broken(vq, "descriptor %u is marked used with an AVAIL bit that does not "
-				  "match (flags %u)", pos, flags);
-		return NULL;
-	}
+		return NULL; /* not used yet (ours, available, or from an older lap) */
 	if (vq->in_flight == 0) {
 		vq_set_broken(vq, "a used descriptor at %u where none was made available", pos);
 		return NULL;
@@ -308,9 +305,10 @@ void *vq_packed_get_buf(struct virtqueue *vq, uint32_t *len)
 	 * them (2.8.22). */
 	virtio_rmb();
 	id = vq_rd16(&d->id);
+	/* 2.8.4 calls the length reserved in a used descriptor without WRITE, but devices do
+	 * not set WRITE there (QEMU's do not, and Linux ignores the bit): take the length as
+	 * split does, bounded by what was offered. */
 	used_len = vq_rd32(&d->len);
-	if (!(flags & VRING_DESC_F_WRITE))
-		used_len = 0; /* 2.8.4: without WRITE the length is reserved: nothing was written */
 
 	if (id >= vq->num) {
 		vq_set_broken(vq, "used buffer id %u out of range (queue size %u, at %u)", id,
