@@ -90,11 +90,12 @@ def blk_args(kind="null", path=None, drive_id="d0", size="1G", cache="none", aio
             + (f",{dev_opts}" if dev_opts else "")]
 
 
-def net_args(hostfwd=(), netdev_id="n0", bus="pci"):
+def net_args(hostfwd=(), netdev_id="n0", bus="pci", dev_opts=""):
     """virtio-net (pci or mmio) on user networking: guest 10.0.2.15, host reachable as 10.0.2.2.
     hostfwd: e.g. ["tcp::5001-:5001", "udp::7777-:7777"]."""
     nd = f"user,id={netdev_id}" + "".join(f",hostfwd={h}" for h in hostfwd)
-    return ["-netdev", nd, "-device", f"virtio-net-{bus_suffix(bus)},netdev={netdev_id}"]
+    return ["-netdev", nd, "-device", f"virtio-net-{bus_suffix(bus)},netdev={netdev_id}"
+            + (f",{dev_opts}" if dev_opts else "")]
 
 
 def trace_args(path, events=TRACE_EVENTS + ID_EVENTS):

@@ -344,11 +344,13 @@ def segment_blk_trace(trace, t_ready, ns):
 BLK_FAILURES = []  # Vireo blk commands that failed (and were retried in a fresh boot)
 
 
-def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev_opts=""):
+def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev_opts="",
+              opts_extra=""):
     """One boot runs every command; if one fails (a stall ends in "error: bench stopped: timed
     out" after 30 s), QEMU is stopped, the failure recorded, and the remaining commands run
     again in a fresh boot (at most `retries` times)."""
-    opts = f"virtio.mode={mode}" + ("" if ei else " virtio.event_idx=0")
+    opts = f"virtio.mode={mode}" + ("" if ei else " virtio.event_idx=0") + \
+        (f" {opts_extra}" if opts_extra else "")
     lines = []
     for attempt in range(retries + 1):
         todo = cmds[len(lines):]
@@ -399,9 +401,10 @@ def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev
     return rows
 
 
-def linux_blk(backend, cmds, trace=None):
+def linux_blk(backend, cmds, trace=None, dev_opts=""):
     vb = [f"blk /dev/vda {c}" for c in cmds]
-    r = lg.boot_linux(extra_qemu_args=blk_devices(backend), vbench=vb, trace=trace, timeout=900)
+    r = lg.boot_linux(extra_qemu_args=blk_devices(backend, dev_opts=dev_opts), vbench=vb,
+                      trace=trace, timeout=900)
     if r.exit_code != 0 or len(r.results) != len(vb):
         raise SystemExit(f"Linux blk run failed (status {r.status}):\n{r.output[-3000:]}")
     rows = []
@@ -528,6 +531,61 @@ def bench_mmio(smoke, cfg):
     return rows
 
 
+# -- split against packed, with and without IN_ORDER (QEMU 10.0) --------------------------------
+FORMATS = {"split": ("", ""), "packed": ("packed=on", "virtio.packed=1"),
+           "split in-order": ("in_order=on", "virtio.in_order=1"),
+           "packed in-order": ("packed=on,in_order=on", "virtio.packed=1 virtio.in_order=1")}
+
+
+def bench_packed(smoke, cfg):
+    """Vireo's blk (null-co 4K randread, qd 1 and 32, irq mode) and TCP host->guest on each ring
+    format, and the Linux peer with packed=on beside split, all on QEMU 10.0 (7.2 has no
+    in_order). In order, blk runs at qd 1 only: QEMU 10.0.2's in-order fill search reads past
+    its table when a request other than the oldest completes across the ring's end (fixed
+    upstream in 6fcf5ebafad6), which stalls deeper queues."""
+    q10 = os.path.join(BUILD, "qemu-10.0", "qemu-system-x86_64")
+    if not os.path.exists(q10):
+        raise SystemExit(f"{q10} is missing: run `make qemu10`")
+    saved = vireo_mod.QEMU, lg.QEMU
+    vireo_mod.QEMU = lg.QEMU = q10
+    try:
+        n = cfg["blk_count_n"] if smoke else cfg["blk_n"]
+        rounds = max(cfg["blk_rounds"], 1)
+
+        def cmds(fmt):
+            qds = (1,) if "in-order" in fmt else (1, 32)
+            return [f"rw=randread bs=4096 qd={qd} n={n}" for qd in qds]
+
+        runners = {f"vireo {f}": (lambda f=f: [dict(r, format=f) for r in vireo_blk(
+            "null", "irq", 1, cmds(f), dev_opts=FORMATS[f][0], opts_extra=FORMATS[f][1])])
+            for f in FORMATS}
+        runners.update({f"linux {f}": (lambda f=f: [dict(r, format=f) for r in linux_blk(
+            "null", cmds("split"), dev_opts=FORMATS[f][0])]) for f in ("split", "packed")})
+        got = lg.alternate(rounds, runners)
+        rows = []
+        for name, rr in got.items():
+            guest, fmt = name.split(" ", 1)
+            for (qd,), m in lg.medians(rr, key=("qd",), metrics=BLK_METRICS).items():
+                rows.append({"bench": "ring_format_blk", "guest": guest, "format": fmt,
+                             "qd": num(qd), "rounds": rounds, "n": n,
+                             **{k: round(x, 4) for k, x in m.items()}})
+        for f in FORMATS:
+            for i in range(1 if smoke else rounds):
+                for r in vireo_net(cfg, fmt=f):
+                    if r["test"] == "tcp":
+                        rows.append({"bench": "ring_format_tcp", "guest": "vireo", "format": f,
+                                     "round": i, "mbps": r["mbps"]})
+        for f in ("split", "packed"):
+            for i in range(1 if smoke else rounds):
+                for r in linux_net(cfg, fmt=f):
+                    if r["test"] == "tcp":
+                        rows.append({"bench": "ring_format_tcp", "guest": "linux", "format": f,
+                                     "round": i, "mbps": r["mbps"]})
+        return rows
+    finally:
+        vireo_mod.QEMU, lg.QEMU = saved
+
+
 # -- net -----------------------------------------------------------------------------------------
 def free_port():
     import socket
@@ -554,19 +612,20 @@ def host_iperf(port, secs, result):
         result["error"] = (p.stdout + p.stderr).strip()[-500:]
 
 
-def vireo_net(cfg, trace=None):
+def vireo_net(cfg, trace=None, fmt="split"):
     counting = trace is not None
     iperf_secs = cfg["net_count_iperf_secs" if counting else "iperf_secs"]
     udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
     tx_n = cfg["net_count_tx_n" if counting else "tx_n"]
     port = free_port()
     echo = lg.HostUdpEcho()
-    extra = lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"])
+    extra = lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"], dev_opts=FORMATS[fmt][0])
     if trace:
         if os.path.exists(trace):
             os.unlink(trace)
         extra += lg.trace_args(trace)
-    v = StampedVireo(boot="multiboot", machine="q35", mem=MEM, extra=extra, timeout=120)
+    v = StampedVireo(boot="multiboot", machine="q35", mem=MEM, extra=extra, timeout=120,
+                     append=FORMATS[fmt][1])
     rows = []
     try:
         v.ready()
@@ -636,7 +695,7 @@ def vireo_net(cfg, trace=None):
     return rows
 
 
-def linux_net(cfg, trace=None):
+def linux_net(cfg, trace=None, fmt="split"):
     counting = trace is not None
     iperf_secs = cfg["net_count_iperf_secs" if counting else "iperf_secs"]
     udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
@@ -657,7 +716,8 @@ def linux_net(cfg, trace=None):
             threads.append(t)
 
     try:
-        r = lg.boot_linux(extra_qemu_args=lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"]),
+        r = lg.boot_linux(extra_qemu_args=lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"],
+                                                      dev_opts=FORMATS[fmt][0]),
                           vbench=[f"udp 10.0.2.2 {echo.port} n={udp_n} size=32", "tcpsink 5001",
                                   "tcpsink 5001"],
                           trace=trace, timeout=300, on_line=on_line)
@@ -743,7 +803,7 @@ def bench_net(smoke, cfg):
 
 
 PARTS = {"boot": bench_boot, "ring": bench_ring, "blk": bench_blk, "mmio": bench_mmio,
-         "net": bench_net}
+         "net": bench_net, "packed": bench_packed}
 
 
 # -- summary -------------------------------------------------------------------------------------
@@ -822,6 +882,38 @@ def summary(results):
             None, r["ratio_iops"], "mmio/pci >= 1 (not slower)", r["ratio_iops"] >= 1)
         add(f"  the same against pci with ioeventfd=off (mmio's device floor under TCG)",
             r["mmio_iops"], None, r["ratio_same_floor"], "mmio/pci >= 1", r["ratio_same_floor"] >= 1)
+    ring = [r for r in results.get("ring") or [] if r.get("mode") == "notify"
+            and r.get("event_idx") == 1 and r.get("batch") == 16 and r.get("cb") == "normal"]
+    rs = {r.get("format"): r for r in ring}
+    if "split" in rs and "packed" in rs:
+        ratio = rs["packed"]["ns_per_req"] / rs["split"]["ns_per_req"]
+        add("ring ns/request batch 16 (notify, EVENT_IDX): packed/split", rs["packed"]["ns_per_req"],
+            None, ratio, "packed/split <= 1", ratio <= 1)
+    pb = [r for r in results.get("packed") or [] if r["bench"] == "ring_format_blk"]
+
+    def fb(guest, fmt, qd):
+        return next((r for r in pb if r["guest"] == guest and r["format"] == fmt and r["qd"] == qd),
+                    None)
+    for qd in (1, 32):
+        sp, pk, lp = fb("vireo", "split", qd), fb("vireo", "packed", qd), fb("linux", "packed", qd)
+        if sp and pk:
+            add(f"blk null 4K randread IOPS qd{qd}, packed/split (QEMU 10.0, irq mode)",
+                round(pk["iops"]), lp and round(lp["iops"]), pk["iops"] / sp["iops"],
+                "(reported)", None)
+    pk = fb("vireo", "packed", 32)
+    if pk:
+        add("blk null packed kicks/req and irqs/req qd32 EVENT_IDX (irq mode)",
+            f"{pk['kicks_per_req']}/{pk['irqs_per_req']}", None, None, "<= 0.125 each",
+            pk["kicks_per_req"] <= 0.125 and pk["irqs_per_req"] <= 0.125)
+    tc = [r for r in results.get("packed") or [] if r["bench"] == "ring_format_tcp"]
+
+    def tmed(guest, fmt):
+        v = [r["mbps"] for r in tc if r["guest"] == guest and r["format"] == fmt]
+        return statistics.median(v) if v else None
+    ts, tp = tmed("vireo", "split"), tmed("vireo", "packed")
+    if ts and tp:
+        add("TCP host->guest MB/s, packed/split (QEMU 10.0)", round(tp, 1),
+            tmed("linux", "packed") and round(tmed("linux", "packed"), 1), tp / ts, "(reported)", None)
     net = results.get("net") or []
 
     def nrow(guest, test):

@@ -50,8 +50,10 @@ static int parse_mode(const char *key, enum virtio_mode *m)
 	return 1;
 }
 
-/* key=0|1 (all devices) and, per type, virtio.<type>.<name>=0|1 (e.g. virtio.blk.packed=1). */
-static void parse_flag(const char *name, struct virtio_flag_option *o, bool def)
+/* key=0|1 (all devices) and, per type, virtio.<type>.<name>=0|1 (e.g. virtio.blk.packed=1).
+ * Off unless asked for, except for on_for_type (-1: none), where it measured better
+ * (docs/VRING.md, "Which format"). */
+static void parse_flag(const char *name, struct virtio_flag_option *o, int on_for_type)
 {
 	static const struct {
 		const char *type;
@@ -59,13 +61,16 @@ static void parse_flag(const char *name, struct virtio_flag_option *o, bool def)
 	} types[] = {{"rng", VIRTIO_ID_RNG}, {"blk", VIRTIO_ID_BLOCK}, {"net", VIRTIO_ID_NET}};
 	char key[40];
 	snprintf(key, sizeof(key), "virtio.%s", name);
-	o->on = cmdline_get_int(key, def) != 0;
+	bool global = cmdline_get(key) != NULL;
+	o->on = cmdline_get_int(key, 0) != 0;
 	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		snprintf(key, sizeof(key), "virtio.%s.%s", types[i].type, name);
 		long v = cmdline_get_int(key, -1);
 		o->set_by_type[types[i].id] = v >= 0;
 		o->by_type[types[i].id] = v > 0;
 	}
+	if (on_for_type >= 0 && !global && !o->set_by_type[on_for_type])
+		o->set_by_type[on_for_type] = o->by_type[on_for_type] = true;
 }
 
 static void poll_config(void *ctx)
@@ -93,9 +98,10 @@ static void virtio_options_init(void)
 		printf("virtio: virtio.transport=%s is not modern or legacy; using modern\n", t);
 	o->no_indirect = cmdline_get_int("virtio.indirect", 1) == 0;
 	o->no_event_idx = cmdline_get_int("virtio.event_idx", 1) == 0;
-	/* Off unless asked for: see docs/VRING.md ("Which format") for the figures. */
-	parse_flag("packed", &o->packed, false);
-	parse_flag("in_order", &o->in_order, false);
+	/* Where the device offers them: packed rings for disks, in-order use for the network
+	 * (docs/VRING.md, "Which format", has the figures). */
+	parse_flag("packed", &o->packed, VIRTIO_ID_BLOCK);
+	parse_flag("in_order", &o->in_order, VIRTIO_ID_NET);
 	virtio_pci_options.no_msix = cmdline_get_int("virtio.msix", 1) == 0;
 
 	idle_hook_add(poll_config, NULL); /* poll-mode devices' config changes */

@@ -1,7 +1,8 @@
 /*
  * Ring benchmark in the spirit of Linux's tools/virtio/ringtest (our own code): the real vring
- * core (drivers/virtio/ring/virtqueue.c) as the driver in one thread, a device in another thread,
- * one shared ring of 256 entries.
+ * core (drivers/virtio/ring/) as the driver in one thread, a device in another thread, one
+ * shared ring of 256 entries, in each format: split, packed, and each with IN_ORDER (where the
+ * device writes one used entry per pass, for the pass's last buffer).
  *
  *   mode=poll    neither side sleeps: the device spins on avail->idx and asks for no kicks,
  *                the driver spins on virtqueue_get_buf with interrupts disabled.
@@ -15,7 +16,7 @@
  * Each request is one device-writable 64-byte segment that the device "fills" (len = 64).
  *
  * Output, one line per configuration, key=value fields (parsed by bench/run.py):
- *   bench=ring mode=notify event_idx=1 batch=16 cb=normal requests=N ns_per_req=...
+ *   bench=ring format=split mode=notify event_idx=1 batch=16 cb=normal requests=N ns_per_req=...
  *   kicks_per_req=... irqs_per_req=... spurious_per_req=...
  * Usage: ringtest [--smoke] [--count N]
  */
@@ -64,6 +65,7 @@ static void wq_wait(struct waitq *w, uint32_t seen)
 enum mode { MODE_POLL, MODE_NOTIFY };
 
 struct run {
+	bool packed, in_order;
 	enum mode mode;
 	bool event_idx;
 	bool delayed; /* driver re-enables with enable_cb_delayed */
@@ -72,6 +74,8 @@ struct run {
 
 	struct virtqueue *vq;
 	struct vring vr; /* device's view, from the addresses a transport would program */
+	struct vring_packed_desc *pdesc;             /* packed: the same */
+	struct vring_packed_desc_event *drv_ev, *dev_ev;
 	struct waitq kick, irq;
 	atomic_bool stop;
 	unsigned long dev_irqs;  /* interrupts the device sent (device thread only) */
@@ -118,8 +122,13 @@ static void *device_thread(void *arg)
 				struct vring_desc *d = &vr->desc[head];
 				uint32_t len = (d->flags & VRING_DESC_F_WRITE) ? d->len : 0;
 
-				vr->used->ring[used & mask].id = head;
-				vr->used->ring[used & mask].len = len;
+				/* In order: one used element for the pass, naming its last buffer,
+				 * written where the first one goes (2.7.9). */
+				if (!r->in_order || (uint16_t)(last_avail + 1) == avail) {
+					uint16_t at = r->in_order ? old_used : used;
+					vr->used->ring[at & mask].id = head;
+					vr->used->ring[at & mask].len = len;
+				}
 				used++;
 				last_avail++;
 			}
@@ -169,6 +178,109 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
+/* ---- the packed device (2.8) ---- */
+
+#define P_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
+#define P_USED  (1u << VRING_PACKED_DESC_F_USED)
+
+static bool p_available(uint16_t flags, bool wrap)
+{
+	return !!(flags & P_AVAIL) == wrap && !!(flags & P_USED) != wrap;
+}
+
+static void p_step(uint16_t *pos, bool *wrap, uint16_t n)
+{
+	if ((*pos = (uint16_t)(*pos + n)) >= RING_SIZE) {
+		*pos = (uint16_t)(*pos - RING_SIZE);
+		*wrap = !*wrap;
+	}
+}
+
+static void p_set_event(struct vring_packed_desc_event *e, uint16_t off_wrap, uint16_t flags)
+{
+	__atomic_store_n(&e->off_wrap, off_wrap, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
+}
+
+static void *device_thread_packed(void *arg)
+{
+	struct run *r = arg;
+	struct vring_packed_desc *ring = r->pdesc;
+	uint16_t pos = 0, used_pos = 0;
+	bool wrap = true, used_wrap = true, notify_mode = r->mode == MODE_NOTIFY;
+
+	p_set_event(r->dev_ev, 0, VRING_PACKED_EVENT_FLAG_DISABLE); /* no kicks while busy */
+	for (;;) {
+		uint16_t flags = __atomic_load_n(&ring[pos].flags, __ATOMIC_ACQUIRE);
+		if (p_available(flags, wrap)) {
+			unsigned old = used_pos + (used_wrap ? 0u : RING_SIZE), count = 0;
+			uint16_t first = used_pos, last_id = 0;
+			uint32_t last_len = 0;
+			bool first_wrap = used_wrap;
+			do {
+				last_id = ring[pos].id;
+				last_len = (flags & VRING_DESC_F_WRITE) ? ring[pos].len : 0;
+				if (!r->in_order) {
+					ring[used_pos].id = last_id;
+					ring[used_pos].len = last_len;
+					__atomic_store_n(&ring[used_pos].flags,
+							 (uint16_t)(used_wrap ? P_AVAIL | P_USED : 0),
+							 __ATOMIC_RELEASE);
+					p_step(&used_pos, &used_wrap, 1);
+				}
+				count++;
+				p_step(&pos, &wrap, 1);
+				flags = __atomic_load_n(&ring[pos].flags, __ATOMIC_ACQUIRE);
+			} while (p_available(flags, wrap));
+			if (r->in_order) { /* one used descriptor for the batch (2.8.8) */
+				ring[first].id = last_id;
+				ring[first].len = last_len;
+				__atomic_store_n(&ring[first].flags,
+						 (uint16_t)(first_wrap ? P_AVAIL | P_USED : 0),
+						 __ATOMIC_RELEASE);
+				p_step(&used_pos, &used_wrap, (uint16_t)count);
+			}
+			if (!notify_mode)
+				continue;
+			__atomic_thread_fence(__ATOMIC_SEQ_CST); /* used flags before the event load */
+			uint16_t ev_flags = __atomic_load_n(&r->drv_ev->flags, __ATOMIC_RELAXED) & 3;
+			bool need = ev_flags == VRING_PACKED_EVENT_FLAG_ENABLE;
+			if (ev_flags == VRING_PACKED_EVENT_FLAG_DESC) {
+				uint16_t ow = __atomic_load_n(&r->drv_ev->off_wrap, __ATOMIC_RELAXED);
+				unsigned ev = (ow & 0x7fffu) + ((ow >> 15) ? 0u : RING_SIZE);
+				unsigned now = used_pos + (used_wrap ? 0u : RING_SIZE);
+				need = (ev + 2 * RING_SIZE - old) % (2 * RING_SIZE) <
+				       (now + 2 * RING_SIZE - old) % (2 * RING_SIZE);
+			}
+			if (need) {
+				r->dev_irqs++;
+				wq_signal(&r->irq);
+			}
+			continue;
+		}
+		if (atomic_load(&r->stop))
+			break;
+		if (!notify_mode) {
+			arch_cpu_relax();
+			continue;
+		}
+		uint32_t seen = atomic_load(&r->kick.seq);
+		if (r->event_idx)
+			p_set_event(r->dev_ev, (uint16_t)(pos | (wrap ? 0x8000 : 0)),
+				    VRING_PACKED_EVENT_FLAG_DESC);
+		else
+			p_set_event(r->dev_ev, 0, VRING_PACKED_EVENT_FLAG_ENABLE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!p_available(__atomic_load_n(&ring[pos].flags, __ATOMIC_ACQUIRE), wrap) &&
+		    !atomic_load(&r->stop)) {
+			wq_wait(&r->kick, seen);
+			r->dev_wakes++;
+		}
+		p_set_event(r->dev_ev, 0, VRING_PACKED_EVENT_FLAG_DISABLE);
+	}
+	return NULL;
+}
+
 static void pin(pthread_t t, int cpu)
 {
 	cpu_set_t set;
@@ -198,6 +310,8 @@ static int run_one(struct run *r)
 		.name = "ringtest",
 		.num = RING_SIZE,
 		.layout = VIRTQUEUE_LAYOUT_MODERN,
+		.packed = r->packed,
+		.in_order = r->in_order,
 		.event_idx = r->event_idx,
 		.notify = driver_notify,
 		.priv = r,
@@ -212,10 +326,13 @@ static int run_one(struct run *r)
 	r->vr.desc = (struct vring_desc *)(uintptr_t)virtqueue_desc_phys(r->vq);
 	r->vr.avail = (struct vring_avail *)(uintptr_t)virtqueue_avail_phys(r->vq);
 	r->vr.used = (struct vring_used *)(uintptr_t)virtqueue_used_phys(r->vq);
+	r->pdesc = (struct vring_packed_desc *)(uintptr_t)virtqueue_desc_phys(r->vq);
+	r->drv_ev = (struct vring_packed_desc_event *)(uintptr_t)virtqueue_avail_phys(r->vq);
+	r->dev_ev = (struct vring_packed_desc_event *)(uintptr_t)virtqueue_used_phys(r->vq);
 	atomic_store(&r->stop, false);
 	virtqueue_disable_cb(r->vq); /* the driver is busy to begin with */
 
-	pthread_create(&dev, NULL, device_thread, r);
+	pthread_create(&dev, NULL, r->packed ? device_thread_packed : device_thread, r);
 	pin(dev, 1);
 	pin(pthread_self(), 0);
 
@@ -272,9 +389,12 @@ static int run_one(struct run *r)
 
 	const struct virtqueue_stats *s = &r->vq->stats;
 	double n = (double)r->total;
-	printf("bench=ring mode=%s event_idx=%d batch=%u cb=%s requests=%lu ns_per_req=%.1f "
-	       "kicks_per_req=%.4f irqs_per_req=%.4f spurious_per_req=%.4f\n",
-	       r->mode == MODE_POLL ? "poll" : "notify", r->event_idx, r->batch,
+	printf("bench=ring format=%s mode=%s event_idx=%d batch=%u cb=%s requests=%lu "
+	       "ns_per_req=%.1f kicks_per_req=%.4f irqs_per_req=%.4f spurious_per_req=%.4f\n",
+	       r->packed ? (r->in_order ? "packed-in-order" : "packed")
+			 : (r->in_order ? "split-in-order" : "split"),
+	       r->mode == MODE_POLL ? "poll" : "notify", r->event_idx,
+	       r->batch,
 	       r->mode == MODE_POLL ? "off" : (r->delayed ? "delayed" : "normal"), r->total,
 	       (t1 - t0) / n, s->kicks / n, r->dev_irqs / n, s->spurious / n);
 	fflush(stdout);
@@ -306,12 +426,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	for (int fmt = 0; fmt < 4; fmt++)
 	for (int m = 0; m < 2; m++) {
 		for (int ev = 0; ev < 2; ev++) {
 			for (unsigned b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
 				/* enable_cb_delayed differs from enable_cb only with EVENT_IDX. */
 				for (int del = 0; del < (m == MODE_NOTIFY && ev ? 2 : 1); del++) {
 					struct run r = {
+						.packed = fmt & 1,
+						.in_order = fmt >= 2,
 						.mode = (enum mode)m,
 						.event_idx = ev,
 						.delayed = del,

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/fuzz_target.h"
 #include "drivers/virtio/ring/ring_port.h"
 #include "drivers/virtio/ring/virtio_ring.h"
@@ -38,38 +39,6 @@ struct req {
 	unsigned out, in;
 	uint32_t pos; /* add sequence number */
 };
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static unsigned take(struct input *in)
-{
-	if (in->n == 0)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t take32(struct input *in)
-{
-	uint32_t v = take(in);
-	v |= (uint32_t)take(in) << 8;
-	v |= (uint32_t)take(in) << 16;
-	v |= (uint32_t)take(in) << 24;
-	return v;
-}
-
-/* A broken promise of the core: report where, then crash so libFuzzer keeps the input. */
-static void check_at(bool ok, const char *what, int line)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_vring: check failed at line %d: %s\n", line, what);
-		abort();
-	}
-}
-#define check(cond) check_at((cond), #cond, __LINE__)
 
 static void notify_cb(struct virtqueue *vq)
 {

@@ -260,6 +260,11 @@ MATRIX = {
     "pvh-microvm-mmio-packed-poll": ("pvh", "microvm", "packed=on",
                                      "virtio.packed=1 virtio.mode=poll", "modern", "none",
                                      "poll", True, True, 1),
+    # Disks take packed by default; the command line can refuse it.
+    "mb-q35-packed-by-default": ("multiboot", "q35", "packed=on", "", "modern", "msix", "irq",
+                                 True, True, 1),
+    "mb-q35-packed-refused": ("multiboot", "q35", "packed=on", "virtio.blk.packed=0", "modern",
+                              "msix", "irq", True, True, 1),
     "mb-q35-in-order": ("multiboot", "q35", "in_order=on", "virtio.in_order=1", "modern",
                         "msix", "irq", True, True, 1),
     "mb-q35-packed-in-order-hybrid": ("multiboot", "q35", "packed=on,in_order=on",
@@ -273,9 +278,10 @@ MATRIX = {
 
 
 def ring_of(dev_opts, opts):
-    """The ring format the driver should report: the device offers, the command line takes."""
-    packed = "packed=on" in dev_opts and "virtio.packed=1" in opts
-    in_order = "in_order=on" in dev_opts and "virtio.in_order=1" in opts
+    """The ring format the driver should report: the device offers, the command line takes
+    (for disks packed is taken by default, in-order only when asked for)."""
+    packed = "packed=on" in dev_opts and not re.search(r"virtio\.(blk\.)?packed=0", opts)
+    in_order = "in_order=on" in dev_opts and re.search(r"virtio\.(blk\.)?in_order=1", opts)
     return ("packed" if packed else "split") + (" in-order" if in_order else "")
 
 

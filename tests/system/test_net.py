@@ -297,6 +297,11 @@ MATRIX = [
      dict(transport="modern", mode="hybrid", irq="line", mrg=True, ring="packed")),
     ("in-order-q35", "q35", "multiboot", "in_order=on", "virtio.in_order=1",
      dict(transport="modern", mode="irq", irq="msix", mrg=True, ring="split in-order")),
+    # The network takes in-order use by default, and not packed; the command line overrides.
+    ("in-order-by-default-packed-not", "q35", "multiboot", "in_order=on,packed=on", "",
+     dict(transport="modern", mode="irq", irq="msix", mrg=True, ring="split in-order")),
+    ("in-order-refused", "q35", "multiboot", "in_order=on", "virtio.net.in_order=0",
+     dict(transport="modern", mode="irq", irq="msix", mrg=True)),
     ("packed-in-order-mmio-pvh", "microvm", "pvh", "packed=on,in_order=on",
      "virtio.packed=1 virtio.in_order=1",
      dict(transport="modern", mode="irq", irq="line", mrg=True, ring="packed in-order")),
