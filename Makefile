@@ -121,7 +121,7 @@ include boot/efi/efi.mk
 HOST_TESTS :=
 # The virtqueue core, for every host build that links it.
 VRING_SRCS := drivers/virtio/ring/virtqueue.c drivers/virtio/ring/virtqueue_split.c \
-	drivers/virtio/ring/virtqueue_packed.c
+	drivers/virtio/ring/virtqueue_packed.c drivers/virtio/ring/vq_broken.c
 include $(wildcard tests/host/*.mk)
 define host_test_rule
 $(BUILD)/host/test_$(1): $$(patsubst %,$(BUILD)/host/%.o,$$($(1)_SRCS))

@@ -53,7 +53,7 @@ static uint64_t hpet_start(uint64_t phys)
 struct ruler {
 	const char *name;
 	uint64_t (*start)(uint64_t arg); /* its rate in Hz, 0: not there */
-	uint64_t (*read)(void);
+	uint64_t (*count)(void);
 };
 
 /* One reading of the ruler with the TSC on both sides. Only a tight one counts: a vCPU
@@ -67,7 +67,7 @@ struct sample {
 static bool take_sample(const struct ruler *r, uint64_t *tight, struct sample *out)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		uint64_t a = cpu_rdtsc(), c = r->read(), b = cpu_rdtsc();
+		uint64_t a = cpu_rdtsc(), c = r->count(), b = cpu_rdtsc();
 		if (b - a < *tight)
 			*tight = b - a;
 		if (b - a <= 2 * *tight + 64) {
@@ -87,8 +87,8 @@ static uint64_t window(const struct ruler *r, uint64_t rate, uint64_t *tight)
 	uint64_t want = rate / 1000, spins = 0;
 	if (!take_sample(r, tight, &s0))
 		return 0;
-	while (r->read() - s0.count < want)
-		if (++spins > (r->read() == s0.count ? 10000ull : 100000000ull))
+	while (r->count() - s0.count < want)
+		if (++spins > (r->count() == s0.count ? 10000ull : 100000000ull))
 			return 0; /* a counter that never moves is not there */
 	if (!take_sample(r, tight, &s1) || s1.count == s0.count)
 		return 0;
@@ -104,7 +104,7 @@ static uint64_t measure(const struct ruler *r, uint64_t arg)
 		return 0;
 	for (int i = 0; i < 8; i++) { /* learn how narrow a read can be */
 		uint64_t a = cpu_rdtsc();
-		(void)r->read();
+		(void)r->count();
 		uint64_t b = cpu_rdtsc();
 		if (b - a < tight)
 			tight = b - a;

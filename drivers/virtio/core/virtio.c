@@ -239,7 +239,7 @@ void virtio_device_ready(struct virtio_device *vd)
 	virtio_feature_string(vd, vd->features, feats, sizeof(feats));
 	vd->ops->location(vd, false, where, sizeof(where));
 	virtio_log("%s: %s %s, %s transport, %s ring, %s mode, irq %s; features: %s\n", vd->name,
-		   where, virtio_type_name(vd->device_type), vd->ops->name, virtio_ring_name(vd),
+		   where, virtio_type_name(vd->device_type), vd->ops->name, virtio_ring_name(vd->features),
 		   virtio_mode_name(vd->mode), vd->ops->irq_name(vd), feats);
 	for (unsigned i = 0; i < vd->nvqs; i++) {
 		char vec[32] = "none";

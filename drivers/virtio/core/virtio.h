@@ -199,8 +199,9 @@ void virtio_poll_config(void);
 size_t virtio_device_count(void);
 struct virtio_device *virtio_device_at(size_t i);
 const char *virtio_mode_name(enum virtio_mode m);
-/* The ring format the device's queues use ("split", "packed", "... in-order"). */
-const char *virtio_ring_name(const struct virtio_device *vd);
+/* The ring format queues use with these negotiated features ("split", "packed",
+ * "... in-order"). */
+const char *virtio_ring_name(uint64_t features);
 /* How vd's interrupts are delivered, in the transport's words ("msix", "intx", "none"). */
 const char *virtio_irq_name(const struct virtio_device *vd);
 /* Where the device is, in the transport's words: "00:03.0" (verbose: "00:03.0 1af4:1001"). */

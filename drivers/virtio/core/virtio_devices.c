@@ -93,7 +93,7 @@ void virtio_describe_all(int (*out)(const char *fmt, ...))
 		virtio_location(vd, true, where, sizeof(where));
 		out("%s: %s %s, transport %s, mode %s, irq %s, ring %s%s%s\n", vd->name, where,
 		    virtio_type_name(vd->device_type), virtio_transport_name(vd),
-		    virtio_mode_name(vd->mode), virtio_irq_name(vd), virtio_ring_name(vd),
+		    virtio_mode_name(vd->mode), virtio_irq_name(vd), virtio_ring_name(vd->features),
 		    vd->failed ? ", FAILED" : "", vd->driver ? "" : ", no driver");
 		if (vd->error[0])
 			out("  error: %s\n", vd->error);

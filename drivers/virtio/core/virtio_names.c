@@ -13,10 +13,10 @@ const char *virtio_mode_name(enum virtio_mode m)
 	return m == VIRTIO_MODE_POLL ? "poll" : m == VIRTIO_MODE_HYBRID ? "hybrid" : "irq";
 }
 
-const char *virtio_ring_name(const struct virtio_device *vd)
+const char *virtio_ring_name(uint64_t features)
 {
-	bool in_order = virtio_has_feature(vd, VIRTIO_F_IN_ORDER);
-	if (virtio_has_feature(vd, VIRTIO_F_RING_PACKED))
+	bool in_order = (features >> VIRTIO_F_IN_ORDER) & 1;
+	if ((features >> VIRTIO_F_RING_PACKED) & 1)
 		return in_order ? "packed in-order" : "packed";
 	return in_order ? "split in-order" : "split";
 }

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/virtio/ring/virtqueue_internal.h"
+#include "drivers/virtio/ring/vq_format.h"
 
 #define F_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
 #define F_USED  (1u << VRING_PACKED_DESC_F_USED)

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/virtio/ring/virtqueue_internal.h"
+#include "drivers/virtio/ring/vq_format.h"
 
 static inline uint16_t *used_event_ptr(struct virtqueue *vq)
 {

@@ -1,16 +1,18 @@
 /*
- * Inside the virtqueue core: what virtqueue.c (creation, validation, the API's entry points)
- * shares with the two ring formats, virtqueue_split.c (2.7) and virtqueue_packed.c (2.8).
- * Nothing outside drivers/virtio/ring includes this.
+ * Inside the virtqueue core: what the API file (virtqueue.c: creation, the checks on every
+ * request, the entry points) calls in each ring format, virtqueue_split.c (2.7) and
+ * virtqueue_packed.c (2.8), and what all three share (vq_broken.c, the accessors below).
+ * Nothing outside drivers/virtio/ring includes this; it does not include the API header, so
+ * the formats sit below the file that calls them.
  */
-#ifndef VIREO_VIRTQUEUE_INTERNAL_H
-#define VIREO_VIRTQUEUE_INTERNAL_H
+#ifndef VIREO_VQ_FORMAT_H
+#define VIREO_VQ_FORMAT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "drivers/virtio/ring/ring_port.h"
-#include "drivers/virtio/ring/virtqueue.h"
+#include "drivers/virtio/ring/vq_state.h"
 
 /* ---- shared-memory accessors ----
  * volatile: each access happens exactly once, at full width (no tearing, no re-reading a value
@@ -31,7 +33,7 @@ static inline void vq_wr16(uint16_t *p, uint16_t v)
 	*(volatile uint16_t *)p = v;
 }
 
-/* Mark the queue broken with a reason (%u, %lu, %s); the first reason stays. */
+/* Mark the queue broken with a reason (%u, %lu, %s); the first reason stays (vq_broken.c). */
 void vq_set_broken(struct virtqueue *vq, const char *fmt, ...);
 
 /* A request virtqueue_add has checked: the format only lays it out. */
@@ -68,4 +70,4 @@ void vq_packed_detach(struct virtqueue *vq, uint16_t id);
 
 #define VQ_NONE 0xffffu /* no descriptor, no id */
 
-#endif /* VIREO_VIRTQUEUE_INTERNAL_H */
+#endif /* VIREO_VQ_FORMAT_H */
