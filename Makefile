@@ -47,7 +47,7 @@ KASFLAGS := -g -I. -DVIREO_KERNEL $(DEPS)
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments
 
 # Host builds of the portable parts (unit tests, fuzzers, ring benchmark).
-HOST_CFLAGS := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST $(DEPS)
+HOST_CFLAGS := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIRTIO_PORT_HAS_REGISTERS $(DEPS)
 HOST_LIBS   := -lcmocka -lpthread
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ host-tests: $(HOST_TEST_BINS)
 
 # Fuzz targets: each tests/fuzz/*.mk adds a name to FUZZ_TARGETS and sets <name>_FUZZ_SRCS.
 FUZZ_TARGETS :=
-FUZZ_CFLAGS  := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIREO_FUZZ \
+FUZZ_CFLAGS  := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIREO_FUZZ -DVIRTIO_PORT_HAS_REGISTERS \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 include $(wildcard tests/fuzz/*.mk)
 define fuzz_rule
@@ -163,6 +163,7 @@ fuzz: $(FUZZ_BINS)
 # Benchmarks: each bench/*.mk adds to BENCH_DEPS what its part needs built.
 BENCH_DEPS :=
 include $(wildcard bench/*.mk)
+include examples/embed/embed.mk
 BENCH ?= all
 bench: all $(BENCH_DEPS)
 	$(Q)$(PYTHON) bench/run.py --only $(BENCH)
@@ -188,7 +189,7 @@ $(QEMU10_DIR)/.fetched: scripts/fetch-qemu.sh scripts/apt-private.sh | $(SETUP_S
 	$(call say,FETCH,QEMU 10.0 (Debian bookworm-backports))
 	$(Q)rm -f $@ && scripts/fetch-qemu.sh $(QEMU10_DIR)
 
-check: all $(HOST_TEST_BINS) $(FUZZ_BINS) $(BENCH_DEPS) $(CHECK_DEPS)
+check: all $(HOST_TEST_BINS) $(FUZZ_BINS) $(BENCH_DEPS) $(CHECK_DEPS) $(EMBED_DIR)/embed.elf
 	$(Q)$(PYTHON) scripts/check.py --host $(HOST_TEST_BINS) --fuzz $(FUZZ_BINS) \
 		--qemu $(CHECK_QEMUS)
 
@@ -197,6 +198,6 @@ compile_commands.json: $(KOBJS)
 
 clean:
 	rm -rf $(BUILD)/k $(BUILD)/host $(BUILD)/fuzz $(BUILD)/efi $(BUILD)/*.elf $(BUILD)/*.efi \
-		$(BUILD)/*.bin $(BUILD)/esp.img compile_commands.json
+		$(BUILD)/*.bin $(BUILD)/esp.img $(BUILD)/embed compile_commands.json
 
 -include $(shell find $(BUILD)/k $(BUILD)/host $(BUILD)/efi $(BUILD)/lwip -name '*.d' -type f 2>/dev/null)

@@ -3,13 +3,12 @@
  * drivers/virtio/core/core_port.h: DMA memory is whole pages from the page allocator
  * (page-aligned, zeroed, physically contiguous: what rings need), and with the identity map a
  * virtual address is the physical address a device must be given. Interrupts come from the
- * per-vector table, waiting is the main loop's idle_wait, and registers are reached with the
- * arch accessors.
+ * per-vector table and waiting is the main loop's idle_wait; the register accessors are the
+ * port header's x86 defaults.
  */
 #include "drivers/virtio/core/core_port.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
-#include "arch/x86_64/io.h"
 #include "arch/x86_64/lapic.h"
 #include "kernel/idle.h"
 #include "kernel/irq_lines.h"
@@ -94,26 +93,6 @@ unsigned long virtio_lock(void)
 void virtio_unlock(unsigned long flags)
 {
 	cpu_irq_restore(flags);
-}
-
-uint32_t virtio_reg_read(const volatile void *a, int w)
-{
-	return mmio_read(a, w);
-}
-
-void virtio_reg_write(volatile void *a, int w, uint32_t v)
-{
-	mmio_write(a, w, v);
-}
-
-uint32_t virtio_pio_read(uint16_t port, int w)
-{
-	return pio_read(port, w);
-}
-
-void virtio_pio_write(uint16_t port, int w, uint32_t v)
-{
-	pio_write(port, w, v);
 }
 
 int virtio_irq_line_attach(uint32_t line, bool level, bool active_low, bool (*fn)(void *ctx),

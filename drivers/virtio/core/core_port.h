@@ -1,16 +1,21 @@
 /*
  * The device layer's port: what the virtio device core (core/), its transports (pci/) and the
  * device drivers (blk/, net/, rng/) need from the system they run in, on top of the ring's
- * port (ring/ring_port.h, included here). Thirteen functions the host defines:
+ * port (ring/ring_port.h, included here). Nine functions the host defines:
  *
- *   interrupts   virtio_irq_alloc, virtio_irq_free, virtio_irq_cpu, virtio_irq_line_attach
+ *   interrupts   virtio_irq_alloc, virtio_irq_free, virtio_irq_cpu (virtio-pci's MSI-X),
+ *                virtio_irq_line_attach (virtio-mmio's wired line)
  *   waiting      virtio_idle, virtio_wake, virtio_time_ns
  *   exclusion    virtio_lock, virtio_unlock
- *   registers    virtio_reg_read, virtio_reg_write, virtio_pio_read, virtio_pio_write
+ *
+ * and four register accessors (virtio_reg_read, virtio_reg_write, virtio_pio_read,
+ * virtio_pio_write), which are the architecture's, not the system's: like the ring's barriers
+ * they default to x86's inline accessors, and a host that has its own (another architecture,
+ * or a test's device model) defines VIRTIO_PORT_HAS_REGISTERS and the four functions.
  *
  * Vireo's implementation is port/virtio.c; the host tests' is tests/host/virtio_fake_dev.c,
- * where a register-level device model stands behind the register functions. docs/PORTING.md
- * explains the seam.
+ * where a register-level device model stands behind the register functions; the embedding
+ * example's is examples/embed/port.c. docs/PORTING.md explains the seam.
  *
  * Threading model: one CPU, one thread, interrupt handlers. Code that touches a queue its
  * interrupt path also touches holds virtio_lock; the interrupt path itself runs with
@@ -69,11 +74,31 @@ void virtio_unlock(unsigned long flags);
 
 /* One access of width 1, 2 or 4 bytes, naturally aligned, to device memory (a mapped BAR or
  * an MMIO window): uncached, never merged, split or reordered with other register accesses.
+ * virtio_pio_* are the same in I/O port space (the legacy virtio-pci interface's I/O BAR).
  * Any context. */
+#ifdef VIRTIO_PORT_HAS_REGISTERS
 uint32_t virtio_reg_read(const volatile void *addr, int width);
 void virtio_reg_write(volatile void *addr, int width, uint32_t val);
-/* The same in I/O port space (the legacy virtio-pci interface's I/O BAR). */
 uint32_t virtio_pio_read(uint16_t port, int width);
 void virtio_pio_write(uint16_t port, int width, uint32_t val);
+#else
+#include "arch/x86_64/io.h"
+static inline uint32_t virtio_reg_read(const volatile void *addr, int width)
+{
+	return mmio_read(addr, width);
+}
+static inline void virtio_reg_write(volatile void *addr, int width, uint32_t val)
+{
+	mmio_write(addr, width, val);
+}
+static inline uint32_t virtio_pio_read(uint16_t port, int width)
+{
+	return pio_read(port, width);
+}
+static inline void virtio_pio_write(uint16_t port, int width, uint32_t val)
+{
+	pio_write(port, width, val);
+}
+#endif
 
 #endif /* VIREO_VIRTIO_CORE_PORT_H */
