@@ -537,6 +537,93 @@ bool vfd_ring(struct vfd *m, unsigned qi, struct vfd_ring *out)
 	return true;
 }
 
+#define VFD_D_NEXT 1
+#define VFD_D_WRITE 2
+#define VFD_D_INDIRECT 4
+#define VFD_F_INDIRECT 28
+
+unsigned vfd_pending(struct vfd *m, unsigned qi, struct vfd_ring *r)
+{
+	if (!vfd_ring(m, qi, r))
+		return 0;
+	uint16_t ahead = (uint16_t)(__atomic_load_n((const uint16_t *)(r->avail + 2),
+						     __ATOMIC_ACQUIRE) - m->q[qi].last_avail);
+	if (ahead > r->num) {
+		vfd_violation(m, "queue %u avail idx runs %u ahead", qi, ahead);
+		return 0;
+	}
+	return ahead;
+}
+
+uint16_t vfd_head_at(const struct vfd *m, unsigned qi, const struct vfd_ring *r, unsigned k)
+{
+	uint16_t slot = (uint16_t)(m->q[qi].last_avail + k) % r->num;
+	return __atomic_load_n((const uint16_t *)(r->avail + 4 + 2 * slot), __ATOMIC_ACQUIRE);
+}
+
+int vfd_walk(struct vfd *m, const struct vfd_ring *r, uint16_t head, struct vfd_seg *segs,
+	     unsigned max, unsigned *ring_descs)
+{
+	const uint8_t *tab = r->desc;
+	unsigned tab_n = r->num, i = head, steps = 0, k = 0;
+	bool in_indirect = false, seen_write = false;
+
+	*ring_descs = 0;
+	for (;;) {
+		if (i >= tab_n || ++steps > tab_n) {
+			vfd_violation(m, "chain from head %u: index %u out of range or loop", head, i);
+			return -1;
+		}
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+		memcpy(&addr, tab + 16 * i, 8);
+		memcpy(&len, tab + 16 * i + 8, 4);
+		memcpy(&flags, tab + 16 * i + 12, 2);
+		memcpy(&next, tab + 16 * i + 14, 2);
+		if (!in_indirect)
+			(*ring_descs)++;
+		if (flags & VFD_D_INDIRECT) {
+			if (in_indirect || (flags & VFD_D_NEXT) || len == 0 || len % 16 ||
+			    !((m->gfeat >> VFD_F_INDIRECT) & 1)) {
+				vfd_violation(m, "bad indirect descriptor (flags %#x len %u)", flags, len);
+				return -1;
+			}
+			tab = (const uint8_t *)(uintptr_t)addr;
+			tab_n = len / 16;
+			i = 0;
+			steps = 0;
+			in_indirect = true;
+			continue;
+		}
+		if (flags & VFD_D_WRITE)
+			seen_write = true;
+		else if (seen_write)
+			vfd_violation(m, "readable descriptor after a writable one");
+		if (k == max) {
+			vfd_violation(m, "chain longer than %u segments", max);
+			return -1;
+		}
+		segs[k++] = (struct vfd_seg){(uint8_t *)(uintptr_t)addr, len, (flags & VFD_D_WRITE) != 0};
+		if (!(flags & VFD_D_NEXT))
+			return (int)k;
+		i = next;
+	}
+}
+
+void vfd_push_used(struct vfd *m, unsigned qi, const struct vfd_ring *r, uint16_t head,
+		   uint32_t len)
+{
+	struct vfd_queue *q = &m->q[qi];
+	uint8_t *e = r->used + 4 + 8 * (q->used_idx % r->num);
+	uint32_t id = head;
+	memcpy(e, &id, 4);
+	memcpy(e + 4, &len, 4);
+	q->used_idx++;
+	q->last_avail++;
+	q->requests++;
+}
+
 void vfd_used_flush(struct vfd *m, unsigned qi, uint16_t old_used)
 {
 	struct ring_addrs r;

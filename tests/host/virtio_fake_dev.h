@@ -230,6 +230,26 @@ bool vfd_ring(struct vfd *m, unsigned q, struct vfd_ring *r);
 /* For a queue_hook: publish used->idx = q[q].used_idx, write avail_event (EVENT_IDX) and raise
  * the queue's interrupt when the ring asks for one (old_used: used idx before this batch). */
 void vfd_used_flush(struct vfd *m, unsigned q, uint16_t old_used);
+/* For a queue_hook: the chains of a split ring, as a device walks them. */
+struct vfd_seg {
+	uint8_t *addr;
+	uint32_t len;
+	bool write;
+};
+/* Chains available on queue q and not yet taken (fills *r; 0 when the queue is not set up or
+ * avail idx runs ahead by more than the ring, which is a violation). */
+unsigned vfd_pending(struct vfd *m, unsigned q, struct vfd_ring *r);
+/* The head of the k-th pending chain. */
+uint16_t vfd_head_at(const struct vfd *m, unsigned q, const struct vfd_ring *r, unsigned k);
+/* The chain from head, indirect tables followed (2.7.5.3): its segments (at most max), and
+ * in *ring_descs the ring descriptors it uses. Returns the segment count, or -1 after
+ * recording a violation (index out of range, a loop, a bad indirect descriptor, a readable
+ * segment after a writable one, more than max segments). */
+int vfd_walk(struct vfd *m, const struct vfd_ring *r, uint16_t head, struct vfd_seg *segs,
+	     unsigned max, unsigned *ring_descs);
+/* Write used element {head, len} at q[q].used_idx and take the chain (last_avail, requests). */
+void vfd_push_used(struct vfd *m, unsigned q, const struct vfd_ring *r, uint16_t head,
+		   uint32_t len);
 /* Record a spec breach seen by a device-specific layer. */
 void vfd_violation(struct vfd *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Deliver pending interrupts (virtio_idle does this). */

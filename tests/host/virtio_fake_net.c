@@ -3,21 +3,7 @@
 
 #include "tests/host/virtio_fake_net.h"
 
-#define D_NEXT 1
-#define D_WRITE 2
-#define D_INDIRECT 4
 #define BIT(n) (1ull << (n))
-
-struct seg {
-	uint8_t *addr;
-	uint32_t len;
-	bool write;
-};
-
-static uint16_t ld16(const uint8_t *p)
-{
-	return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
-}
 
 static bool negotiated(const struct vfn *n, unsigned bit)
 {
@@ -35,101 +21,17 @@ static bool legacy_strict_layout(const struct vfn *n)
 	return !negotiated(n, VFN_F_VERSION_1) && !negotiated(n, VFN_F_ANY_LAYOUT);
 }
 
-/* One chain from `head` (indirect followed): segments, and the ring descriptors it uses. */
-static int walk(struct vfn *n, const struct vfd_ring *r, uint16_t head, struct seg *segs,
-		unsigned max, unsigned *ring_descs)
-{
-	const uint8_t *tab = r->desc;
-	unsigned tab_n = r->num, i = head, steps = 0, k = 0;
-	bool in_indirect = false, seen_write = false;
-
-	*ring_descs = 0;
-	for (;;) {
-		if (i >= tab_n || ++steps > tab_n) {
-			vfd_violation(n->m, "net: chain from head %u: index %u out of range or loop",
-				      head, i);
-			return -1;
-		}
-		uint64_t addr;
-		uint32_t len;
-		uint16_t flags, next;
-		memcpy(&addr, tab + 16 * i, 8);
-		memcpy(&len, tab + 16 * i + 8, 4);
-		memcpy(&flags, tab + 16 * i + 12, 2);
-		memcpy(&next, tab + 16 * i + 14, 2);
-		if (!in_indirect)
-			(*ring_descs)++;
-		if (flags & D_INDIRECT) {
-			if (in_indirect || (flags & D_NEXT) || len == 0 || len % 16 ||
-			    !negotiated(n, VFN_F_INDIRECT)) {
-				vfd_violation(n->m, "net: bad indirect descriptor (flags %#x len %u)",
-					      flags, len);
-				return -1;
-			}
-			tab = (const uint8_t *)(uintptr_t)addr;
-			tab_n = len / 16;
-			i = 0;
-			steps = 0;
-			in_indirect = true;
-			continue;
-		}
-		if (flags & D_WRITE)
-			seen_write = true;
-		else if (seen_write)
-			vfd_violation(n->m, "net: readable descriptor after a writable one");
-		if (k == max) {
-			vfd_violation(n->m, "net: chain longer than %u segments", max);
-			return -1;
-		}
-		segs[k++] = (struct seg){(uint8_t *)(uintptr_t)addr, len, (flags & D_WRITE) != 0};
-		if (!(flags & D_NEXT))
-			return (int)k;
-		i = next;
-	}
-}
-
-/* Chains available on queue qi and not yet taken by the device. */
-static unsigned pending(struct vfn *n, unsigned qi, struct vfd_ring *r)
-{
-	if (!vfd_ring(n->m, qi, r))
-		return 0;
-	uint16_t ahead = (uint16_t)(ld16(r->avail + 2) - n->m->q[qi].last_avail);
-	if (ahead > r->num) {
-		vfd_violation(n->m, "net: queue %u avail idx runs %u ahead", qi, ahead);
-		return 0;
-	}
-	return ahead;
-}
-
-static uint16_t head_at(const struct vfn *n, unsigned qi, const struct vfd_ring *r, unsigned k)
-{
-	return ld16(r->avail + 4 + 2 * ((uint16_t)(n->m->q[qi].last_avail + k) % r->num));
-}
-
-static void push_used(struct vfn *n, unsigned qi, const struct vfd_ring *r, uint16_t head,
-		      uint32_t len)
-{
-	struct vfd_queue *q = &n->m->q[qi];
-	uint8_t *e = r->used + 4 + 8 * (q->used_idx % r->num);
-	uint32_t id = head;
-	memcpy(e, &id, 4);
-	memcpy(e + 4, &len, 4);
-	q->used_idx++;
-	q->last_avail++;
-	q->requests++;
-}
-
 /* ---- receive ---- */
 
 void vfn_rx_scan(struct vfn *n, unsigned *bufs, unsigned *descs, uint32_t *min_bytes)
 {
 	struct vfd_ring r;
-	struct seg segs[VFN_MAX_SEGS];
-	unsigned p = pending(n, VFN_RXQ, &r), total = 0;
+	struct vfd_seg segs[VFN_MAX_SEGS];
+	unsigned p = vfd_pending(n->m, VFN_RXQ, &r), total = 0;
 	uint32_t min = UINT32_MAX;
 	for (unsigned k = 0; k < p; k++) {
 		unsigned nd;
-		int ns = walk(n, &r, head_at(n, VFN_RXQ, &r, k), segs, VFN_MAX_SEGS, &nd);
+		int ns = vfd_walk(n->m, &r, vfd_head_at(n->m, VFN_RXQ, &r, k), segs, VFN_MAX_SEGS, &nd);
 		if (ns < 0)
 			break;
 		uint32_t w = 0;
@@ -145,7 +47,7 @@ void vfn_rx_scan(struct vfn *n, unsigned *bufs, unsigned *descs, uint32_t *min_b
 }
 
 /* Write len bytes into the writable segments of a chain; returns bytes that did not fit. */
-static size_t fill(struct seg *segs, int ns, const uint8_t *src, size_t len)
+static size_t fill(struct vfd_seg *segs, int ns, const uint8_t *src, size_t len)
 {
 	for (int s = 0; s < ns && len; s++) {
 		if (!segs[s].write)
@@ -162,12 +64,12 @@ int vfn_rx(struct vfn *n, const void *frame, size_t len, const struct vfn_rx_opt
 {
 	static const struct vfn_rx_opts none = {.num_buffers = -1};
 	struct vfd_ring r;
-	struct seg segs[VFN_MAX_SEGS];
+	struct vfd_seg segs[VFN_MAX_SEGS];
 	uint8_t stream[12 + 65536];
 	if (!o)
 		o = &none;
 	unsigned hl = vfn_hdr_len(n), k = o->spread ? o->spread : 1;
-	if (len > sizeof(stream) - hl || pending(n, VFN_RXQ, &r) < k)
+	if (len > sizeof(stream) - hl || vfd_pending(n->m, VFN_RXQ, &r) < k)
 		return -1;
 	uint16_t nb = o->num_buffers >= 0 ? (uint16_t)o->num_buffers
 		      : negotiated(n, VFN_F_MRG_RXBUF) ? (uint16_t)k : 1;
@@ -190,8 +92,8 @@ int vfn_rx(struct vfn *n, const void *frame, size_t len, const struct vfn_rx_opt
 		return -1;
 	for (unsigned b = 0; b < k; b++) {
 		unsigned nd;
-		uint16_t head = head_at(n, VFN_RXQ, &r, b);
-		int ns = walk(n, &r, head, segs, VFN_MAX_SEGS, &nd);
+		uint16_t head = vfd_head_at(n->m, VFN_RXQ, &r, b);
+		int ns = vfd_walk(n->m, &r, head, segs, VFN_MAX_SEGS, &nd);
 		if (ns < 0)
 			return -1;
 		int first_w = -1;
@@ -224,7 +126,7 @@ int vfn_rx(struct vfn *n, const void *frame, size_t len, const struct vfn_rx_opt
 	}
 	/* All buffers of the frame become visible together (one used->idx store). */
 	for (unsigned b = 0; b < k; b++)
-		push_used(n, VFN_RXQ, &r, used[b].head, used[b].len);
+		vfd_push_used(n->m, VFN_RXQ, &r, used[b].head, used[b].len);
 	vfd_used_flush(n->m, VFN_RXQ, old_used);
 	n->rx_frames++;
 	return (int)k;
@@ -234,10 +136,10 @@ int vfn_rx(struct vfn *n, const void *frame, size_t len, const struct vfn_rx_opt
 
 static void tx_one(struct vfn *n, const struct vfd_ring *r, uint16_t head)
 {
-	struct seg segs[VFN_MAX_SEGS];
+	struct vfd_seg segs[VFN_MAX_SEGS];
 	struct vfn_tx_frame *f = &n->tx[n->ntx % VFN_TX_KEEP];
 	unsigned nd, hl = vfn_hdr_len(n);
-	int ns = walk(n, r, head, segs, VFN_MAX_SEGS, &nd);
+	int ns = vfd_walk(n->m, r, head, segs, VFN_MAX_SEGS, &nd);
 	memset(f, 0, sizeof(*f));
 	f->hdr_len = hl;
 	if (ns > 0 && legacy_strict_layout(n) && segs[0].len != hl)
@@ -259,22 +161,22 @@ static void tx_one(struct vfn *n, const struct vfd_ring *r, uint16_t head)
 	}
 	f->len = got > hl ? got - hl : 0;
 	n->ntx++;
-	push_used(n, VFN_TXQ, r, head, 0);
+	vfd_push_used(n->m, VFN_TXQ, r, head, 0);
 }
 
 unsigned vfn_tx_pending(struct vfn *n)
 {
 	struct vfd_ring r;
-	return pending(n, VFN_TXQ, &r);
+	return vfd_pending(n->m, VFN_TXQ, &r);
 }
 
 unsigned vfn_tx_complete(struct vfn *n, unsigned max)
 {
 	struct vfd_ring r;
-	unsigned p = pending(n, VFN_TXQ, &r), done = 0;
+	unsigned p = vfd_pending(n->m, VFN_TXQ, &r), done = 0;
 	uint16_t old_used = n->m->q[VFN_TXQ].used_idx;
 	for (; done < p && done < max; done++)
-		tx_one(n, &r, head_at(n, VFN_TXQ, &r, 0));
+		tx_one(n, &r, vfd_head_at(n->m, VFN_TXQ, &r, 0));
 	vfd_used_flush(n->m, VFN_TXQ, old_used);
 	return done;
 }
@@ -289,13 +191,13 @@ const struct vfn_tx_frame *vfn_tx_last(const struct vfn *n)
 static void ctrl_all(struct vfn *n)
 {
 	struct vfd_ring r;
-	struct seg segs[VFN_MAX_SEGS];
-	unsigned p = pending(n, VFN_CTRLQ, &r);
+	struct vfd_seg segs[VFN_MAX_SEGS];
+	unsigned p = vfd_pending(n->m, VFN_CTRLQ, &r);
 	uint16_t old_used = n->m->q[VFN_CTRLQ].used_idx;
 	for (unsigned k = 0; k < p; k++) {
 		unsigned nd;
-		uint16_t head = head_at(n, VFN_CTRLQ, &r, 0);
-		int ns = walk(n, &r, head, segs, VFN_MAX_SEGS, &nd);
+		uint16_t head = vfd_head_at(n->m, VFN_CTRLQ, &r, 0);
+		int ns = vfd_walk(n->m, &r, head, segs, VFN_MAX_SEGS, &nd);
 		struct vfn_ctrl_cmd *c = &n->ctrl[n->nctrl % VFN_CTRL_KEEP];
 		uint8_t buf[2 + sizeof(c->data)];
 		size_t got = 0;
@@ -324,7 +226,7 @@ static void ctrl_all(struct vfn *n)
 		if (ack)
 			*ack = n->ctrl_ack;
 		n->nctrl++;
-		push_used(n, VFN_CTRLQ, &r, head, ack ? 1 : 0);
+		vfd_push_used(n->m, VFN_CTRLQ, &r, head, ack ? 1 : 0);
 	}
 	vfd_used_flush(n->m, VFN_CTRLQ, old_used);
 }

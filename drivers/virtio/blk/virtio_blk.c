@@ -97,15 +97,20 @@ static void blk_harvest(struct virtqueue *vq)
 	uint32_t len;
 	while ((r = virtqueue_get_buf(vq, &len))) {
 		r->complete_ns = virtio_time_ns();
-		/* The status byte is the last device-writable byte, and the device vouches only
-		 * for the first len bytes (2.7.8.2: nothing beyond them may be assumed): a used
-		 * length that stops short of the status (0 included) leaves no status to believe,
-		 * nor all the data of a read. */
+		/* The device vouches only for the first len bytes it wrote (2.7.8.2), and the
+		 * status byte is the last. A failure the status reports is believed whatever len
+		 * says (believing it loses nothing), but success needs a used length that covers
+		 * the data of a read and the status: anything shorter leaves data nobody wrote.
+		 * A status never written still reads STATUS_UNSET, which is no status at all. */
 		uint32_t status_end =
 			(r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_GET_ID ? r->len : 0) + 1;
-		r->result = len < status_end ? -EPROTO : status_to_errno(r->status);
+		r->result = status_to_errno(r->status);
+		if (r->result == 0 && len < status_end)
+			r->result = -EPROTO;
 		if (r->result) {
 			d->info.errors++;
+			if (r->result == -EOPNOTSUPP)
+				d->info.unsupported++;
 			virtio_log("%s: %s of sector %llu (+%u bytes) failed: %s\n", d->info.name,
 				   r->type == VIRTIO_BLK_T_IN	 ? "read"
 				   : r->type == VIRTIO_BLK_T_OUT ? "write"
@@ -122,17 +127,25 @@ static void blk_harvest(struct virtqueue *vq)
 
 /* ---- submission ---- */
 
-/* Split [buf, buf+len) into segments: at page boundaries (as a page-based kernel hands out
- * memory) and at size_max. Returns the number of segments, or -EINVAL when seg_max or our
- * table would be exceeded. */
+/* The next segment of a buffer at address at with len bytes left: up to the page's end (as a
+ * page-based kernel hands out memory, virtio_virt_to_phys's contiguity rule) and at most
+ * size_max (5.2.6.1: no segment larger than size_max when SIZE_MAX is negotiated). */
+static uint32_t segment_at(const struct vblk *d, uintptr_t at, uint64_t len)
+{
+	uint32_t in_page = VIRTIO_PAGE_SIZE - (uint32_t)(at % VIRTIO_PAGE_SIZE);
+	uint32_t take = len < in_page ? (uint32_t)len : in_page;
+	if (d->info.size_max && take > d->info.size_max)
+		take = d->info.size_max;
+	return take;
+}
+
+/* Split [buf, buf+len) into segments. Returns the number of segments, or -EINVAL when
+ * seg_max or our table would be exceeded. */
 static int build_segments(const struct vblk *d, struct vq_sg *sg, uint8_t *buf, uint32_t len)
 {
 	int n = 0;
 	while (len) {
-		uint32_t in_page = VIRTIO_PAGE_SIZE - (uint32_t)((uintptr_t)buf % VIRTIO_PAGE_SIZE);
-		uint32_t take = len < in_page ? len : in_page;
-		if (d->info.size_max && take > d->info.size_max)
-			take = d->info.size_max;
+		uint32_t take = segment_at(d, (uintptr_t)buf, len);
 		if ((unsigned)n == d->max_segs)
 			return -EINVAL;
 		sg[n++] = (struct vq_sg){buf, take};
@@ -140,6 +153,20 @@ static int build_segments(const struct vblk *d, struct vq_sg *sg, uint8_t *buf, 
 		len -= take;
 	}
 	return n;
+}
+
+/* How many bytes from address at (len at most) one request carries: as many whole logical blocks as
+ * max_segs segments hold, with the segments cut where build_segments cuts them. Exact for any
+ * size_max and alignment (a size_max that does not divide the page leaves a short segment at
+ * each page's end, so no fixed bytes-per-segment figure is right). 0: not even one block. */
+static uint32_t request_bytes(const struct vblk *d, uintptr_t at, uint64_t len)
+{
+	uint64_t fit = 0;
+	for (unsigned n = 0; n < d->max_segs && fit < len && fit < UINT32_MAX / 2; n++)
+		fit += segment_at(d, at + (uintptr_t)fit, len - fit);
+	if (fit > len)
+		fit = len;
+	return (uint32_t)(fit / d->info.blk_size * d->info.blk_size);
 }
 
 int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
@@ -165,6 +192,8 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
 			return -EROFS;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
+		if (in->read_only)
+			return -EROFS; /* nothing was written to make durable */
 		if (!in->flush)
 			return -EOPNOTSUPP;
 		r->len = 0;
@@ -259,8 +288,15 @@ static int sync_one(struct vblk *d, struct blk_req *r)
 	r->done = sync_done;
 	r->ctx = (void *)&done;
 	int err;
+	uint64_t t0 = virtio_time_ns();
 	while ((err = vblk_submit(d, r, true)) == -ENOSPC) {
-		/* Ring full of others' requests: let some complete, then retry. */
+		/* Ring full of others' requests: let some complete, then retry, for as long as a
+		 * request may take (after that the device is stuck, and vblk_wait's abandon
+		 * applies to it too). */
+		if (virtio_time_ns() - t0 > VIRTIO_TIMEOUT_NS) {
+			virtio_abandon(d->vd, "the ring stayed full; device reset");
+			return -ETIMEDOUT;
+		}
 		vblk_poll(d);
 		virtio_idle();
 	}
@@ -273,18 +309,11 @@ static int sync_one(struct vblk *d, struct blk_req *r)
 
 int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t len)
 {
-	/* Largest piece one request can carry: max_segs pages (minus one for a misaligned start). */
-	uint32_t segs = d->max_segs;
-	uint32_t seg_bytes = d->info.size_max && d->info.size_max < VIRTIO_PAGE_SIZE
-				     ? d->info.size_max
-				     : VIRTIO_PAGE_SIZE;
-	uint32_t bs = d->info.blk_size;
-	uint32_t max = (segs - 1) * seg_bytes / bs * bs; /* whole logical blocks */
-	if (max == 0)
-		max = bs;
 	uint8_t *p = buf;
 	while (len) {
-		uint32_t n = len < max ? (uint32_t)len : max;
+		uint32_t n = request_bytes(d, (uintptr_t)p, len);
+		if (n == 0)
+			return -EINVAL; /* not one whole block fits the segments (or len is not blocks) */
 		struct blk_req r = {.type = type, .sector = sector, .buf = p, .len = n};
 		int err = sync_one(d, &r);
 		if (err)
@@ -318,19 +347,24 @@ static int get_id(struct vblk *d)
 
 /* ---- probe and config ---- */
 
-static void read_capacity(struct vblk *d)
+static int read_capacity(struct vblk *d)
 {
 	uint64_t cap = 0;
-	virtio_cread(d->vd, struct virtio_blk_config, capacity, &cap);
-	d->info.capacity = cap;
+	int err = virtio_cread(d->vd, struct virtio_blk_config, capacity, &cap);
+	if (!err)
+		d->info.capacity = cap;
+	return err;
 }
 
 static void blk_config_changed(struct virtio_device *vd)
 {
 	struct vblk *d = vd->priv;
 	uint64_t old = d->info.capacity;
-	read_capacity(d);
-	if (d->info.capacity != old)
+	int err = read_capacity(d);
+	if (err)
+		virtio_set_error(vd, "capacity unreadable after a config change (%d); keeping %llu "
+				 "sectors", err, (unsigned long long)old);
+	else if (d->info.capacity != old)
 		virtio_log("%s: capacity changed from %llu to %llu sectors\n", d->info.name,
 			   (unsigned long long)old, (unsigned long long)d->info.capacity);
 }
@@ -354,15 +388,21 @@ static int blk_probe(struct virtio_device *vd)
 		return err;
 
 	struct vblk_info *in = &d->info;
-	read_capacity(d);
 	in->blk_size = VIRTIO_BLK_SECTOR;
-	/* Optional fields are only valid when their feature is negotiated (5.2.4). */
-	if (virtio_has_feature(vd, VIRTIO_BLK_F_BLK_SIZE))
-		virtio_cread(vd, struct virtio_blk_config, blk_size, &in->blk_size);
-	if (virtio_has_feature(vd, VIRTIO_BLK_F_SEG_MAX))
-		virtio_cread(vd, struct virtio_blk_config, seg_max, &in->seg_max);
-	if (virtio_has_feature(vd, VIRTIO_BLK_F_SIZE_MAX))
-		virtio_cread(vd, struct virtio_blk_config, size_max, &in->size_max);
+	/* Optional fields are only valid when their feature is negotiated (5.2.4). A field that
+	 * cannot be read consistently (the generation kept changing) fails the probe: a torn
+	 * capacity or segment limit would be trusted for every request. */
+	err = read_capacity(d);
+	if (!err && virtio_has_feature(vd, VIRTIO_BLK_F_BLK_SIZE))
+		err = virtio_cread(vd, struct virtio_blk_config, blk_size, &in->blk_size);
+	if (!err && virtio_has_feature(vd, VIRTIO_BLK_F_SEG_MAX))
+		err = virtio_cread(vd, struct virtio_blk_config, seg_max, &in->seg_max);
+	if (!err && virtio_has_feature(vd, VIRTIO_BLK_F_SIZE_MAX))
+		err = virtio_cread(vd, struct virtio_blk_config, size_max, &in->size_max);
+	if (err) {
+		virtio_fail(vd, "cannot read a consistent configuration (%d)", err);
+		return err;
+	}
 	in->read_only = virtio_has_feature(vd, VIRTIO_BLK_F_RO);
 	in->flush = virtio_has_feature(vd, VIRTIO_BLK_F_FLUSH);
 	if (in->blk_size < VIRTIO_BLK_SECTOR || (in->blk_size & (in->blk_size - 1))) {
@@ -389,9 +429,12 @@ static int blk_probe(struct virtio_device *vd)
 		virtio_fail(vd, "queue size %u leaves no room for data", virtqueue_size(d->vq));
 		return -EINVAL;
 	}
-	uint32_t seg_bytes =
-		in->size_max && in->size_max < VIRTIO_PAGE_SIZE ? in->size_max : VIRTIO_PAGE_SIZE;
-	in->max_request = d->max_segs * seg_bytes / in->blk_size * in->blk_size;
+	in->max_request = request_bytes(d, 0, UINT32_MAX); /* from a page-aligned buffer */
+	if (in->max_request == 0) {
+		virtio_fail(vd, "%u segments of at most %u bytes hold no %u-byte block", d->max_segs,
+			    in->size_max, in->blk_size);
+		return -EINVAL;
+	}
 	snprintf(vd->name, sizeof(vd->name), "%s", in->name);
 	ndisks++;
 	virtio_device_ready(vd);
@@ -410,10 +453,11 @@ static void blk_describe(struct virtio_device *vd, int (*out)(const char *fmt, .
 {
 	const struct vblk_info *in = &((struct vblk *)vd->priv)->info;
 	out("  disk %s: %llu sectors, %s, id \"%s\", reads=%llu writes=%llu flushes=%llu "
-	    "errors=%llu\n",
+	    "errors=%llu unsupported=%llu\n",
 	    in->name, (unsigned long long)in->capacity, in->read_only ? "ro" : "rw", in->id,
 	    (unsigned long long)in->reads, (unsigned long long)in->writes,
-	    (unsigned long long)in->flushes, (unsigned long long)in->errors);
+	    (unsigned long long)in->flushes, (unsigned long long)in->errors,
+	    (unsigned long long)in->unsupported);
 }
 
 static const struct virtio_driver blk_driver = {

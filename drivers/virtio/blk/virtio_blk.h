@@ -99,7 +99,8 @@ struct vblk_info {
 	uint32_t max_request; /* bytes one request can carry from a page-aligned buffer */
 	bool read_only, flush;
 	char id[VIRTIO_BLK_ID_BYTES + 1]; /* serial, "" when GET_ID is unsupported */
-	uint64_t reads, writes, flushes, errors;
+	uint64_t reads, writes, flushes, errors; /* requests queued; failed (all causes) */
+	uint64_t unsupported;   /* of the errors: the device answered UNSUPP (-EOPNOTSUPP) */
 };
 
 /* Register the driver with the virtio core. */
