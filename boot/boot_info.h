@@ -1,7 +1,7 @@
 /*
- * boot_info — what a boot path (multiboot or UEFI) hands to the kernel.
+ * boot_info — what a boot path (multiboot, PVH or UEFI) hands to the kernel.
  *
- * Both loaders fill one of these and enter kernel_main() with it. It holds copies, never
+ * Each loader fills one of these and enters kernel_main() with it. It holds copies, never
  * pointers into loader memory, so the kernel may reuse every byte the loader owned once it has
  * copied the struct into its own image (kernel/main.c does that first thing).
  */
@@ -14,7 +14,7 @@
 #define BOOT_MMAP_MAX     256
 #define BOOT_CMDLINE_MAX  1024
 
-/* Memory map entry types, a union of E820 (multiboot) and UEFI memory types. */
+/* Memory map entry types, a union of E820 (multiboot, PVH) and UEFI memory types. */
 enum boot_mem_type {
 	BOOT_MEM_USABLE = 1,       /* free RAM (E820 1; UEFI conventional, boot services) */
 	BOOT_MEM_RESERVED = 2,     /* firmware, MMIO, runtime services: never touch */

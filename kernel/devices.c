@@ -9,6 +9,12 @@
  *   virtio.indirect=0               do not negotiate VIRTIO_RING_F_INDIRECT_DESC
  *   virtio.event_idx=0              do not negotiate VIRTIO_RING_F_EVENT_IDX
  *   virtio.msix=0                   INTx even when MSI-X is available
+ *   virtio.packed=0|1               refuse / accept VIRTIO_F_RING_PACKED for every device
+ *                                   (default: accepted for blk only; never on legacy)
+ *   virtio.in_order=0|1             refuse / accept VIRTIO_F_IN_ORDER for every device
+ *                                   (default: accepted for net only)
+ *   virtio.<type>.packed=0|1        one device type (rng, blk, net); wins over the above
+ *   virtio.<type>.in_order=0|1
  */
 #include "drivers/pci/pci.h"
 #include "drivers/virtio/blk/virtio_blk.h"
@@ -73,10 +79,10 @@ static void parse_flag(const char *name, struct virtio_flag_option *o, int on_fo
 		o->set_by_type[on_for_type] = o->by_type[on_for_type] = true;
 }
 
-static void poll_config(void *ctx)
+static void virtio_maintain_hook(void *ctx)
 {
 	(void)ctx;
-	virtio_poll_config();
+	virtio_maintain();
 }
 
 static void virtio_options_init(void)
@@ -104,7 +110,7 @@ static void virtio_options_init(void)
 	parse_flag("in_order", &o->in_order, VIRTIO_ID_NET);
 	virtio_pci_options.no_msix = cmdline_get_int("virtio.msix", 1) == 0;
 
-	idle_hook_add(poll_config, NULL); /* poll-mode devices' config changes */
+	idle_hook_add(virtio_maintain_hook, NULL); /* recoveries, poll-mode config changes */
 	virtio_pci_register();
 	virtio_rng_register();
 	virtio_blk_register();

@@ -368,6 +368,176 @@ static void test_torn_config_fails_the_probe(void **state)
 }
 ISOLATED(test_torn_config_fails_the_probe)
 
+
+/* ======================================================================================== */
+/* Recovery (docs/FAILURES.md): DEVICE_NEEDS_RESET, a broken queue, a timeout                */
+
+static struct virtio_device *the_vd(void)
+{
+	assert_int_equal(virtio_device_count(), 1);
+	return virtio_device_at(0);
+}
+
+/* The device enters an error state (2.1.1): DEVICE_NEEDS_RESET and a config interrupt. */
+static void needs_reset(void)
+{
+	dev.status |= 64;
+	vfd_config_change(&dev);
+	vfd_deliver(&dev);
+}
+
+static void async_done(struct blk_req *r)
+{
+	(*(unsigned *)r->ctx)++;
+}
+
+/* Requests in flight when the device needs a reset fail with -EIO (none is lost in silence),
+ * the device is reset and initialised again, and the same disk works afterwards. */
+static void test_needs_reset_recovers(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	struct virtio_device *vd = the_vd();
+	blk.hold = true;
+	static struct blk_req r[4];
+	unsigned completed = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		r[i] = (struct blk_req){.type = VIRTIO_BLK_T_IN, .sector = i, .buf = buf + 512 * i,
+					.len = 512, .done = async_done, .ctx = &completed};
+		assert_int_equal(vblk_submit(d, &r[i], true), 0);
+	}
+	assert_int_equal(blk.nheld, 4);
+	blk.hold = false;
+	blk.nheld = 0;
+	long dma_before = vfd_dma_outstanding;
+	needs_reset();
+	assert_true(vd->reset_pending);
+	assert_int_equal(completed, 0);
+	virtio_maintain();
+	assert_int_equal(completed, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r[i].result, -EIO);
+	assert_int_equal(vd->resets, 1);
+	assert_non_null(strstr(vd->reset_reason, "DEVICE_NEEDS_RESET"));
+	assert_false(vd->failed);
+	assert_false(vd->dead);
+	assert_int_equal(vfd_dma_outstanding, dma_before); /* old rings freed, new ones made */
+	assert_ptr_equal(vblk_at(0), d);
+	assert_int_equal(vblk_count(), 1);
+	assert_string_equal(vblk_info(d)->name, "vda");
+	assert_true(dev.status & 4); /* DRIVER_OK again */
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 5, buf, 512), 0);
+	assert_memory_equal(buf, disk + 5 * 512, 512);
+	assert_clean();
+}
+ISOLATED(test_needs_reset_recovers)
+
+/* While a reset is pending, a waiter gives up at once (-EIO) rather than waiting on a device
+ * that needs one, and its request is failed by the recovery. */
+static void test_needs_reset_during_a_wait(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	blk.hold_n = 1;
+	dev.status |= 64;
+	vfd_config_change(&dev); /* delivered at the waiter's first halt */
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -EIO);
+	assert_int_equal(the_vd()->resets, 1);
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), 0);
+	assert_clean();
+}
+ISOLATED(test_needs_reset_during_a_wait)
+
+/* A used id out of range breaks the queue (the ring's check); the recovery brings it back. */
+static void test_broken_queue_recovers(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	blk.bad_id_once = true;
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -EIO);
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->resets, 1);
+	assert_non_null(strstr(vd->reset_reason, "broke"));
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), 0);
+	assert_memory_equal(buf, disk, 512);
+}
+ISOLATED(test_broken_queue_recovers)
+
+/* A request the device never completes times out; the reset brings the disk back. */
+static void test_timeout_recovers(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	blk.hold_n = 1;
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -ETIMEDOUT);
+	assert_int_equal(the_vd()->resets, 1);
+	assert_non_null(strstr(the_vd()->reset_reason, "timed out"));
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), 0);
+	assert_clean();
+}
+ISOLATED(test_timeout_recovers)
+
+/* A reset that never completes: the device may still use its rings, so they stay allocated,
+ * and the device is dead; nothing touches it again. */
+static void test_reset_that_never_completes_leaks(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	long dma_before = vfd_dma_outstanding;
+	needs_reset();
+	dev.reset_never = true; /* from the reset on (the model reads back the old status) */
+	virtio_maintain();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->dead);
+	assert_true(vd->failed);
+	assert_int_equal(vfd_dma_outstanding, dma_before);
+	assert_true(vfd_log_has("stay allocated"));
+	unsigned before = blk.nreq;
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -EIO);
+	assert_int_equal(blk.nreq, before);
+}
+ISOLATED(test_reset_that_never_completes_leaks)
+
+/* A device that keeps failing: the fourth reset within a minute is not tried; dead. */
+static void test_fourth_reset_in_a_minute_is_dead(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	struct virtio_device *vd = the_vd();
+	for (unsigned i = 1; i <= 3; i++) {
+		needs_reset();
+		virtio_maintain();
+		assert_int_equal(vd->resets, i);
+		assert_false(vd->dead);
+		assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), 0);
+	}
+	needs_reset();
+	virtio_maintain();
+	assert_true(vd->dead);
+	assert_true(vfd_log_has("4 resets within a minute"));
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -EIO);
+}
+ISOLATED(test_fourth_reset_in_a_minute_is_dead)
+
+/* A recovery whose re-initialisation fails (GET_ID never answered) ends dead, not in a loop. */
+static void test_failed_reinit_is_dead(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	blk.hold = true;
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -ETIMEDOUT);
+	assert_true(the_vd()->dead);
+	assert_int_equal(the_vd()->resets, 1);
+}
+ISOLATED(test_failed_reinit_is_dead)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +560,13 @@ int main(void)
 		cmocka_unit_test(test_get_id_short_and_unsupported_isolated),
 		cmocka_unit_test(test_get_id_unsupp_isolated),
 		cmocka_unit_test(test_torn_config_fails_the_probe_isolated),
+		cmocka_unit_test(test_needs_reset_recovers_isolated),
+		cmocka_unit_test(test_needs_reset_during_a_wait_isolated),
+		cmocka_unit_test(test_broken_queue_recovers_isolated),
+		cmocka_unit_test(test_timeout_recovers_isolated),
+		cmocka_unit_test(test_reset_that_never_completes_leaks_isolated),
+		cmocka_unit_test(test_fourth_reset_in_a_minute_is_dead_isolated),
+		cmocka_unit_test(test_failed_reinit_is_dead_isolated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,8 +327,9 @@ static void test_event_during_service_is_not_lost(void **state)
 	vt_roundtrip(0);
 	assert_int_equal(vt.config_changed, 1);
 	assert_int_equal(vt.vd->config_changes, 1);
-	/* one interrupt: the queue (acked, served), then the config change found on the re-check */
-	assert_contains(dev.trace, "istat?1 iack=1 istat?2 iack=2 istat?0");
+	/* one interrupt: the queue (acked, served), then the config change found on the re-check
+	 * (served after a look at the status for DEVICE_NEEDS_RESET) */
+	assert_contains(dev.trace, "istat?1 iack=1 istat?2 iack=2 status?f istat?0");
 	assert_clean();
 }
 ISOLATED(test_event_during_service_is_not_lost)
@@ -555,6 +556,43 @@ static void test_cmdline_malformed(void **state)
 	}
 }
 
+
+/* 5.4.6 lets the device return 0 bytes; one that never returns any ends the read with -EIO
+ * instead of spinning for ever (boot reads the rng to seed rand()). */
+static void test_rng_that_returns_nothing(void **state)
+{
+	(void)state;
+	model(VFD_MMIO, ID_RNG);
+	assert_int_equal(boot(), 0);
+	dev.fill_none = true;
+	uint8_t out[16];
+	assert_int_equal(virtio_rng_read(out, sizeof(out)), -EIO);
+	assert_true(vfd_log_has("returned no entropy"));
+	dev.fill_none = false;
+	assert_int_equal(virtio_rng_read(out, sizeof(out)), (long)sizeof(out));
+	assert_clean();
+}
+ISOLATED(test_rng_that_returns_nothing)
+
+/* DEVICE_NEEDS_RESET on the rng: reset, set up again, and reading works afterwards. */
+static void test_rng_recovers_after_needs_reset(void **state)
+{
+	(void)state;
+	model(VFD_MMIO, ID_RNG);
+	assert_int_equal(boot(), 0);
+	dev.status |= 64;
+	vfd_config_change(&dev);
+	vfd_deliver(&dev);
+	virtio_maintain();
+	struct virtio_device *vd = the_vd();
+	assert_int_equal(vd->resets, 1);
+	assert_false(vd->failed);
+	uint8_t out[8];
+	assert_int_equal(virtio_rng_read(out, sizeof(out)), (long)sizeof(out));
+	assert_clean();
+}
+ISOLATED(test_rng_recovers_after_needs_reset)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +616,8 @@ int main(void)
 		cmocka_unit_test(test_config_generation_retry_isolated),
 		cmocka_unit_test(test_legacy_config_has_no_generation_isolated),
 		cmocka_unit_test(test_abandon_resets_isolated),
+		cmocka_unit_test(test_rng_that_returns_nothing_isolated),
+		cmocka_unit_test(test_rng_recovers_after_needs_reset_isolated),
 		cmocka_unit_test(test_cmdline_valid),
 		cmocka_unit_test(test_cmdline_malformed),
 	};

@@ -150,7 +150,14 @@ static void hook(struct vfd *m, unsigned q)
 	uint16_t old = m->q[0].used_idx;
 	for (unsigned k = 0; k < p; k++) {
 		uint16_t head = vfd_head_at(m, 0, &r, 0);
-		if (b->hold) {
+		if (b->bad_id_once) {
+			b->bad_id_once = false;
+			vfd_push_used(m, 0, &r, (uint16_t)(r.num + 5), 1);
+			continue;
+		}
+		if (b->hold || b->hold_n) {
+			if (b->hold_n)
+				b->hold_n--;
 			b->held[b->nheld++ % 256] = head;
 			m->q[0].last_avail++;
 			continue;

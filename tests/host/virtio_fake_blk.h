@@ -53,6 +53,8 @@ struct vfb {
 	bool no_status;          /* complete without writing the status (used len as if) */
 	bool short_len;          /* report a used length of 1 (the status only) */
 	bool hold;               /* take requests but complete none (vfb_complete_held later) */
+	unsigned hold_n;         /* ... the next hold_n only */
+	bool bad_id_once;        /* complete the next request with a used id out of range */
 	/* records */
 	unsigned nreq;
 	struct vfb_req {

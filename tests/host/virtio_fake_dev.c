@@ -448,7 +448,7 @@ static long serve_chain(struct vfd *m, const uint8_t *dtab, uint16_t num, uint16
 	const uint8_t *tab = dtab;
 	unsigned tab_n = num, i = head, steps = 0;
 	bool in_indirect = false, seen_write = false;
-	uint32_t budget = m->max_fill ? m->max_fill : UINT32_MAX;
+	uint32_t budget = m->fill_none ? 0 : m->max_fill ? m->max_fill : UINT32_MAX;
 	long written = 0;
 
 	for (;;) {

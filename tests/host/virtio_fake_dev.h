@@ -148,6 +148,7 @@ struct vfd {
 	bool refuse_all_vectors;
 	unsigned gen_bumps;      /* device-config reads during which the config changes */
 	uint32_t max_fill;       /* bytes the device writes per chain (0: all it is offered) */
+	bool fill_none;          /* ... or none at all: every used length 0 */
 	uint8_t omit_caps;       /* bit cfg_type: leave that standard capability out */
 	struct vfd_cap extra[VFD_MAX_EXTRA]; /* chained before the standard ones */
 	unsigned nextra;

@@ -161,7 +161,7 @@ static void tx_one(struct vfn *n, const struct vfd_ring *r, uint16_t head)
 	}
 	f->len = got > hl ? got - hl : 0;
 	n->ntx++;
-	vfd_push_used(n->m, VFN_TXQ, r, head, 0);
+	vfd_push_used(n->m, VFN_TXQ, r, head, n->tx_used_len);
 }
 
 unsigned vfn_tx_pending(struct vfn *n)

@@ -72,6 +72,7 @@ struct vfn {
 	struct vfd *m;
 	/* ---- behaviour ---- */
 	bool tx_hold;     /* leave TX chains in the ring until vfn_tx_complete */
+	uint32_t tx_used_len; /* the used length TX completions report (the spec's: 0) */
 	uint8_t ctrl_ack; /* 0 OK, 1 ERR */
 	/* ---- records ---- */
 	struct vfn_tx_frame tx[VFN_TX_KEEP]; /* frame i at tx[i % VFN_TX_KEEP] */

@@ -173,8 +173,8 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
 {
 	const struct vblk_info *in = &d->info;
 	bool write = r->type == VIRTIO_BLK_T_OUT;
-	if (d->vd->failed)
-		return -EIO;
+	if (d->vd->failed || !d->vq)
+		return -EIO; /* dead, or between a reset and its re-initialisation */
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT:
@@ -260,12 +260,15 @@ void vblk_poll(struct vblk *d)
 int vblk_wait(struct vblk *d, bool (*cond)(void *arg), void *arg, uint64_t timeout_ns)
 {
 	int err = virtio_wait(d->vd, d->vq, cond, arg, timeout_ns);
-	if (err && !d->vd->failed) {
+	if (err && !d->vd->dead) {
 		/* The caller gives up on requests the device still owns and will reuse their
 		 * memory (sync_one's request and status byte are on its stack): a late completion
-		 * would write into it and call done() on it. Stop the device first. */
-		virtio_abandon(d->vd, err == -ETIMEDOUT ? "a request timed out; device reset"
-							: "the queue broke; device reset");
+		 * would write into it. Reset the device first; the recovery fails every request
+		 * still queued (blk_reset_done) and brings the disk back (docs/FAILURES.md). */
+		struct virtio_device *vd = d->vd;
+		virtio_recover(vd, vd->reset_pending ? vd->reset_reason
+				   : err == -ETIMEDOUT	 ? "a request timed out"
+							 : "the request queue broke");
 	}
 	return err;
 }
@@ -294,7 +297,7 @@ static int sync_one(struct vblk *d, struct blk_req *r)
 		 * request may take (after that the device is stuck, and vblk_wait's abandon
 		 * applies to it too). */
 		if (virtio_time_ns() - t0 > VIRTIO_TIMEOUT_NS) {
-			virtio_abandon(d->vd, "the ring stayed full; device reset");
+			virtio_recover(d->vd, "the request ring stayed full");
 			return -ETIMEDOUT;
 		}
 		vblk_poll(d);
@@ -369,15 +372,35 @@ static void blk_config_changed(struct virtio_device *vd)
 			   (unsigned long long)old, (unsigned long long)d->info.capacity);
 }
 
+/* After a reset for a recovery (virtio_recover): the device no longer touches the queue, so
+ * every request still in it fails now, with -EIO, instead of never. */
+static void blk_reset_done(struct virtio_device *vd)
+{
+	struct vblk *d = vd->priv;
+	struct blk_req *r;
+	while ((r = virtqueue_detach_unused(d->vq))) {
+		r->result = -EIO;
+		r->complete_ns = virtio_time_ns();
+		d->info.errors++;
+		if (r->done)
+			r->done(r);
+	}
+	d->vq = NULL; /* vblk_submit refuses until probe sets it again */
+}
+
 static int blk_probe(struct virtio_device *vd)
 {
-	if (ndisks == MAX_DISKS)
-		return -ENOSPC;
-	struct vblk *d = &disks[ndisks];
-	memset(d, 0, sizeof(*d));
-	d->vd = vd;
-	vd->priv = d;
-	snprintf(d->info.name, sizeof(d->info.name), "vd%c", 'a' + ndisks);
+	struct vblk *d = vd->priv; /* set: a re-initialisation after a reset; same disk, name */
+	bool again = d != NULL;
+	if (!again) {
+		if (ndisks == MAX_DISKS)
+			return -ENOSPC;
+		d = &disks[ndisks];
+		memset(d, 0, sizeof(*d));
+		d->vd = vd;
+		vd->priv = d;
+		snprintf(d->info.name, sizeof(d->info.name), "vd%c", 'a' + ndisks);
+	}
 
 	uint64_t want = VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
 			VIRTIO_BIT(VIRTIO_BLK_F_GEOMETRY) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
@@ -436,7 +459,8 @@ static int blk_probe(struct virtio_device *vd)
 		return -EINVAL;
 	}
 	snprintf(vd->name, sizeof(vd->name), "%s", in->name);
-	ndisks++;
+	if (!again)
+		ndisks++;
 	virtio_device_ready(vd);
 
 	if (get_id(d) != 0)
@@ -466,6 +490,7 @@ static const struct virtio_driver blk_driver = {
 	.feature_names = blk_feature_names,
 	.probe = blk_probe,
 	.config_changed = blk_config_changed,
+	.reset_done = blk_reset_done,
 	.describe = blk_describe,
 };
 

@@ -72,6 +72,39 @@ void virtio_fail(struct virtio_device *vd, const char *fmt, ...)
 	virtio_log("%s: failed: %s\n", vd->name, vd->error);
 }
 
+static void break_queues(struct virtio_device *vd, const char *why)
+{
+	unsigned long fl = virtio_lock();
+	for (unsigned i = 0; i < vd->nvqs; i++)
+		virtqueue_break(vd->vqs[i].vq, why);
+	virtio_unlock(fl);
+}
+
+/* The sticky end: FAILED, every queue broken, never touched again. A device that had failed
+ * already keeps that first reason in vd->error; the log has both. */
+static void die(struct virtio_device *vd, const char *why)
+{
+	break_queues(vd, why);
+	vd->dead = true;
+	if (vd->failed)
+		virtio_log("%s: dead: %s\n", vd->name, why);
+	else
+		virtio_fail(vd, "dead: %s", why);
+}
+
+/* Reset before reclaiming anything the device was given (2.1.2, 3.3.1). Returns false, with
+ * the device dead and the log saying what stays allocated, when the reset does not complete:
+ * the device may still read and write the rings and buffers, so they must not be reused. */
+static bool reset_to_reclaim(struct virtio_device *vd)
+{
+	if (vd->ops->reset(vd) == 0)
+		return true;
+	char why[96];
+	snprintf(why, sizeof(why), "the reset did not complete; %u queue(s) stay allocated", vd->nvqs);
+	die(vd, why);
+	return false;
+}
+
 /* ---- features ---- */
 
 int virtio_negotiate(struct virtio_device *vd, uint64_t wanted)
@@ -227,8 +260,8 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 undo_irqs:
 	vd->ops->free_irqs(vd);
 undo_queues:
-	vd->ops->reset(vd); /* 3.1.1 / 2.1.2: the device must not use the rings we free */
-	destroy_queues(vd);
+	if (reset_to_reclaim(vd)) /* 3.1.1 / 2.1.2: the device must not use the rings we free */
+		destroy_queues(vd);
 	return err;
 }
 
@@ -250,19 +283,77 @@ void virtio_device_ready(struct virtio_device *vd)
 	}
 }
 
+static void free_queues(struct virtio_device *vd)
+{
+	vd->ops->free_irqs(vd);
+	destroy_queues(vd);
+}
+
 void virtio_abandon(struct virtio_device *vd, const char *why)
 {
-	unsigned long fl = virtio_lock();
-	for (unsigned i = 0; i < vd->nvqs; i++)
-		virtqueue_break(vd->vqs[i].vq, why);
-	virtio_unlock(fl);
+	break_queues(vd, why);
 	virtio_fail(vd, "%s", why);
-	vd->ops->reset(vd);
+	if (vd->ops->reset(vd))
+		die(vd, "the reset did not complete; its buffers must not be reused");
 }
 
 void virtio_teardown(struct virtio_device *vd)
 {
-	vd->ops->reset(vd); /* 2.1.2: reset before reclaiming buffers of a live queue */
-	vd->ops->free_irqs(vd);
-	destroy_queues(vd);
+	if (reset_to_reclaim(vd))
+		free_queues(vd);
+}
+
+/* A fourth reset within a minute means the device keeps failing: recovery is not helping. */
+#define RESET_WINDOW_NS 60000000000ull
+
+int virtio_recover(struct virtio_device *vd, const char *why)
+{
+	if (vd->dead)
+		return -EIO;
+	if (vd->recovering) {
+		die(vd, "a recovery failed while re-initialising");
+		return -EIO;
+	}
+	vd->reset_pending = false;
+	uint64_t now = virtio_time_ns();
+	unsigned n = sizeof(vd->reset_times) / sizeof(vd->reset_times[0]);
+	bool too_often = vd->resets >= n && now - vd->reset_times[vd->resets % n] < RESET_WINDOW_NS;
+	vd->reset_times[vd->resets % n] = now;
+	vd->resets++;
+	snprintf(vd->reset_reason, sizeof(vd->reset_reason), "%s", why);
+	virtio_log("%s: reset %u: %s\n", vd->name, vd->resets, why);
+	if (too_often || !vd->driver || !vd->driver->reset_done) {
+		die(vd, too_often ? "4 resets within a minute" : "its driver cannot be re-initialised");
+		return -EIO;
+	}
+	break_queues(vd, why); /* the interrupt path harvests nothing more */
+	if (!reset_to_reclaim(vd))
+		return -EIO;
+	vd->recovering = true;
+	vd->driver->reset_done(vd); /* every queued request fails with -EIO */
+	free_queues(vd);
+	vd->failed = false;
+	vd->error[0] = 0;
+	int err = vd->driver->probe(vd);
+	vd->recovering = false;
+	if (err || vd->failed) {
+		char msg[sizeof(vd->error) + 32];
+		snprintf(msg, sizeof(msg), "re-initialisation failed: %s", vd->error[0] ? vd->error : "probe");
+		if (reset_to_reclaim(vd))
+			free_queues(vd);
+		if (!vd->dead)
+			die(vd, msg);
+		return -EIO;
+	}
+	virtio_log("%s: reset %u done; the device works again\n", vd->name, vd->resets);
+	return 0;
+}
+
+void virtio_request_reset(struct virtio_device *vd, const char *why)
+{
+	if (vd->reset_pending || vd->dead)
+		return;
+	snprintf(vd->reset_reason, sizeof(vd->reset_reason), "%s", why);
+	vd->reset_pending = true;
+	virtio_wake();
 }

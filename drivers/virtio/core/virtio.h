@@ -95,6 +95,15 @@ struct virtio_device {
 	struct virtio_vq_info vqs[VIRTIO_MAX_VQS];
 	unsigned nvqs;
 	uint64_t config_changes; /* config-change notifications delivered */
+	/* Recovery (docs/FAILURES.md): resets done and why the last one was, a reset asked for
+	 * from interrupt context and not done yet, and the sticky end: dead, never touched
+	 * again (the reset did not complete, re-initialisation failed, or too many resets). */
+	unsigned resets;
+	char reset_reason[96];
+	volatile bool reset_pending;
+	bool recovering;
+	bool dead;
+	uint64_t reset_times[3]; /* when the last three resets were (virtio_time_ns) */
 };
 
 /* A feature that may only be accepted together with another (6.1: "accept only with their
@@ -116,6 +125,12 @@ struct virtio_driver {
 	int (*probe)(struct virtio_device *vd);
 	/* A config-change interrupt (or poll) arrived. Interrupt context: keep it short. */
 	void (*config_changed)(struct virtio_device *vd);
+	/* The device was reset for a recovery (virtio_recover) and no longer touches the queues:
+	 * complete every request still in the driver's queues with an error (-EIO) and give back
+	 * what the device held, keeping what probe will reuse. probe then runs again on the same
+	 * vd (vd->priv still set). Thread context. A driver without it is not recovered: its
+	 * device is marked dead instead. */
+	void (*reset_done)(struct virtio_device *vd);
 	/* Extra lines for the shell's `virtio` command (optional). */
 	void (*describe)(struct virtio_device *vd, int (*out)(const char *fmt, ...));
 };
@@ -169,8 +184,21 @@ void virtio_fail(struct virtio_device *vd, const char *fmt, ...)
  * buffers it was given, so their memory may be reused (3.3.1: a driver MUST ensure a
  * virtqueue isn't live, by device reset, before removing exposed buffers). */
 void virtio_abandon(struct virtio_device *vd, const char *why);
-/* Reset the device, free its interrupts and queues. */
+/* Reset the device, free its interrupts and queues. When the reset does not complete, the
+ * queues stay allocated (the device may still use them), the device is dead, and the log
+ * says so. */
 void virtio_teardown(struct virtio_device *vd);
+/* Reset the device and initialise it again (3.1.1), in thread context: every queue broken
+ * (nothing more is harvested), reset, the driver's reset_done (every request still queued
+ * fails with -EIO), interrupts and queues freed, and the driver's probe once more. Returns 0
+ * when the device works again, -EIO when it is dead: the reset did not complete (its memory
+ * is leaked), probe failed, the driver cannot be recovered, or this is the fourth reset
+ * within a minute. Called for DEVICE_NEEDS_RESET, a broken queue and a request timeout; a
+ * recovery that needs a recovery (during probe) ends dead. */
+int virtio_recover(struct virtio_device *vd, const char *why);
+/* Ask for virtio_recover from any context (an interrupt handler included): the next
+ * virtio_maintain does it, and virtio_wait returns -EIO at once meanwhile. */
+void virtio_request_reset(struct virtio_device *vd, const char *why);
 
 /* The driver's priv given in virtio_vq_spec, from inside a queue callback. */
 static inline void *virtio_vq_priv(struct virtqueue *vq)
@@ -191,9 +219,10 @@ int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(voi
 /* Harvest vq now if it has used buffers (calls its callback), with the interrupt handler kept
  * out. Safe in any mode. */
 void virtio_vq_service(struct virtio_device *vd, struct virtqueue *vq);
-/* For the main loop: notice configuration changes of poll-mode devices (no interrupt tells
- * them); asks each one's transport at most every 100 ms. */
-void virtio_poll_config(void);
+/* For the main loop, in thread context: the recoveries virtio_request_reset asked for, and the
+ * configuration changes of poll-mode devices (no interrupt tells them; each one's transport is
+ * asked at most every 100 ms). */
+void virtio_maintain(void);
 
 /* ---- introspection ---- */
 size_t virtio_device_count(void);

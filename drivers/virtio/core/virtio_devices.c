@@ -94,9 +94,12 @@ void virtio_describe_all(int (*out)(const char *fmt, ...))
 		out("%s: %s %s, transport %s, mode %s, irq %s, ring %s%s%s\n", vd->name, where,
 		    virtio_type_name(vd->device_type), virtio_transport_name(vd),
 		    virtio_mode_name(vd->mode), virtio_irq_name(vd), virtio_ring_name(vd->features),
-		    vd->failed ? ", FAILED" : "", vd->driver ? "" : ", no driver");
+		    vd->dead ? ", DEAD" : vd->failed ? ", FAILED" : "", vd->driver ? "" : ", no driver");
 		if (vd->error[0])
 			out("  error: %s\n", vd->error);
+		if (vd->resets || vd->reset_pending)
+			out("  resets: %u%s, last: %s\n", vd->resets,
+			    vd->reset_pending ? " (one pending)" : "", vd->reset_reason);
 		char feats[320];
 		virtio_feature_string(vd, vd->device_features, feats, sizeof(feats));
 		out("  offered:    %s\n", feats);
@@ -120,6 +123,9 @@ void virtio_describe_all(int (*out)(const char *fmt, ...))
 			    (unsigned long long)s->indirect, vq->broken ? " BROKEN" : "");
 			if (vq->broken)
 				out("    broken: %s\n", vq->broken_reason);
+			if (s->bad_len_ignored)
+				out("    used lengths ignored (nothing device-writable): %llu\n",
+				    (unsigned long long)s->bad_len_ignored);
 		}
 		if (vd->driver && vd->driver->describe && !vd->failed)
 			vd->driver->describe(vd, out);

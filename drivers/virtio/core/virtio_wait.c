@@ -4,9 +4,11 @@
  */
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/core/core_port.h"
+#include "drivers/virtio/core/virtio_config.h"
 #include "drivers/virtio/core/virtio_transport.h"
 
 #include <errno.h>
+#include <string.h>
 
 #define CONFIG_POLL_NS 100000000ull /* poll mode: look for config changes every 100 ms */
 #define HYBRID_SPIN_NS 50000ull     /* hybrid: poll this long before sleeping on an interrupt */
@@ -23,15 +25,28 @@ void virtio_service_vq_irq(struct virtio_device *vd, struct virtqueue *vq)
 void virtio_service_config_irq(struct virtio_device *vd)
 {
 	vd->config_changes++;
-	if (vd->driver && vd->driver->config_changed)
+	/* 2.1.1 / 4.1.4.5 / 4.2.2: a device that enters an error state sets DEVICE_NEEDS_RESET
+	 * and sends a configuration change notification. Nothing it does is meaningful until a
+	 * reset, so the reset is asked for instead of passing the change on. */
+	if (vd->ops->get_status(vd) & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+		virtio_request_reset(vd, "the device set DEVICE_NEEDS_RESET");
+	else if (vd->driver && vd->driver->config_changed)
 		vd->driver->config_changed(vd);
 	virtio_wake();
 }
 
-void virtio_poll_config(void)
+void virtio_maintain(void)
 {
+	for (size_t i = 0; i < virtio_device_count(); i++) {
+		struct virtio_device *vd = virtio_device_at(i);
+		if (vd->reset_pending) {
+			char why[sizeof(vd->reset_reason)];
+			memcpy(why, vd->reset_reason, sizeof(why));
+			virtio_recover(vd, why);
+		}
+	}
 	/* Poll mode takes no interrupts, so nothing announces a configuration change (a disk
-	 * resize, a link change): ask the transport now and then instead. */
+	 * resize, a link change, DEVICE_NEEDS_RESET): ask the transport now and then instead. */
 	static uint64_t last;
 	uint64_t now = virtio_time_ns();
 	if (now - last < CONFIG_POLL_NS)
@@ -63,7 +78,7 @@ int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(voi
 {
 	uint64_t start = virtio_time_ns(), spin_until = start + HYBRID_SPIN_NS;
 	while (!done(arg)) {
-		if (virtqueue_is_broken(vq))
+		if (virtqueue_is_broken(vq) || vd->reset_pending)
 			return -EIO;
 		uint64_t now = virtio_time_ns();
 		if (timeout_ns && now - start > timeout_ns)

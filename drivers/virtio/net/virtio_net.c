@@ -161,6 +161,12 @@ static void rx_drop(struct vnet *n, struct rx_buf *b)
 static uint8_t *rx_merge(struct vnet *n, struct rx_buf *first, uint32_t first_len, uint16_t count,
 			 uint32_t *total)
 {
+	/* count is the device's: more buffers than the ring holds cannot belong to one frame.
+	 * Checked before it sizes an allocation. */
+	if (count > virtqueue_size(n->rxq)) {
+		virtqueue_break(n->rxq, "num_buffers larger than the ring");
+		return NULL;
+	}
 	size_t cap = (size_t)count * RX_BUF_SIZE;
 	uint8_t *m = malloc(cap);
 	uint32_t have = first_len - n->hdr_len;
@@ -292,8 +298,8 @@ static int net_xmit(struct netdev *nd, const struct netdev_frag *frags, unsigned
 		nd->stats.tx_errors++;
 		return -EINVAL;
 	}
-	if (n->vd->failed || virtqueue_is_broken(n->txq))
-		return -EIO;
+	if (n->vd->failed || !n->txq || virtqueue_is_broken(n->txq))
+		return -EIO; /* dead, broken (a reset is on its way), or being reset */
 	if (!nd->link_up) {
 		nd->stats.tx_dropped++;
 		return -ENETDOWN;
@@ -341,7 +347,11 @@ static void link_update(struct vnet *n)
 	bool up = true;
 	if (virtio_has_feature(n->vd, VIRTIO_NET_F_STATUS)) {
 		uint16_t st = 0;
-		virtio_cread(n->vd, struct virtio_net_config, status, &st);
+		if (virtio_cread(n->vd, struct virtio_net_config, status, &st)) {
+			virtio_set_error(n->vd, "link status unreadable; keeping link %s",
+					 n->nd.link_up ? "up" : "down");
+			return;
+		}
 		up = st & VIRTIO_NET_S_LINK_UP;
 	}
 	if (up != n->nd.link_up) {
@@ -355,8 +365,21 @@ static void link_update(struct vnet *n)
 static void net_poll(struct netdev *nd)
 {
 	struct vnet *n = from_nd(nd);
-	if (n->vd->failed)
+	if (n->vd->failed || !n->txq)
 		return;
+	/* A queue the device broke (the ring's checks, a num_buffers that cannot be) stays
+	 * broken until a reset: ask for one (docs/FAILURES.md). */
+	struct virtqueue *broken = virtqueue_is_broken(n->rxq)	 ? n->rxq
+				   : virtqueue_is_broken(n->txq) ? n->txq
+				   : n->ctrlq && virtqueue_is_broken(n->ctrlq) ? n->ctrlq
+									: NULL;
+	if (broken) {
+		char why[sizeof(n->vd->reset_reason)];
+		snprintf(why, sizeof(why), "the %s queue broke: %.60s", broken->name,
+			 broken->broken_reason);
+		virtio_request_reset(n->vd, why);
+		return;
+	}
 	if (n->link_check) {
 		n->link_check = false;
 		link_update(n);
@@ -425,8 +448,10 @@ static int ctrl_cmd(struct vnet *n, uint8_t class, uint8_t cmd, const void *data
 	if ((err = virtio_wait(n->vd, n->ctrlq, ctrl_done, n, VIRTIO_TIMEOUT_NS))) {
 		/* The message is still the device's: a late answer would complete the next command
 		 * that reuses it. Stop using the control queue instead. */
-		if (err == -ETIMEDOUT)
+		if (err == -ETIMEDOUT) {
 			virtqueue_break(n->ctrlq, "control command timed out");
+			virtio_request_reset(n->vd, "a control command timed out");
+		}
 		return err;
 	}
 	return m->ack == VIRTIO_NET_OK ? 0 : -EIO;
@@ -508,14 +533,55 @@ static int alloc_buffers(struct vnet *n)
 	return 0;
 }
 
+/* After a reset for a recovery: the device no longer touches the queues. Frames the stack
+ * handed over are given back as done (the stack frees them; they were not sent), posted
+ * receive buffers return to the pool, and a control command waiting fails. The pools, the
+ * address and the netdev stay for probe. */
+static void net_reset_done(struct virtio_device *vd)
+{
+	struct vnet *n = vd->priv;
+	struct tx_slot *s;
+	struct rx_buf *b;
+	while ((s = virtqueue_detach_unused(n->txq))) {
+		s->next = n->free_tx;
+		n->free_tx = s;
+		n->nd.stats.tx_dropped++;
+		if (n->nd.tx_done)
+			n->nd.tx_done(&n->nd, s->token);
+	}
+	while ((b = virtqueue_detach_unused(n->rxq)))
+		rx_put_free(n, b);
+	if (n->ctrlq)
+		while (virtqueue_detach_unused(n->ctrlq))
+			n->ctrl->done = true;
+	n->rxq = n->txq = n->ctrlq = NULL;
+}
+
+/* A locally administered, unicast address (bit 1 set, bit 0 clear) that differs from boot to
+ * boot: the clock at probe time, mixed (splitmix64), not rand(), which nobody has seeded yet. */
+static void random_mac(uint8_t mac[6])
+{
+	uint64_t z = virtio_time_ns() + 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(z >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+}
+
 static int net_probe(struct virtio_device *vd)
 {
-	if (nnics == MAX_NICS)
-		return -ENOSPC;
-	struct vnet *n = &nics[nnics];
-	memset(n, 0, sizeof(*n));
-	n->vd = vd;
-	vd->priv = n;
+	struct vnet *n = vd->priv; /* set: a re-initialisation after a reset */
+	bool again = n != NULL;
+	if (!again) {
+		if (nnics == MAX_NICS)
+			return -ENOSPC;
+		n = &nics[nnics];
+		memset(n, 0, sizeof(*n));
+		n->vd = vd;
+		vd->priv = n;
+	}
 	uint64_t want = VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 			VIRTIO_BIT(VIRTIO_NET_F_MAC) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF) |
 			VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) |
@@ -534,14 +600,16 @@ static int net_probe(struct virtio_device *vd)
 	n->rx_split = !modern && !virtio_has_feature(vd, VIRTIO_F_ANY_LAYOUT);
 
 	struct netdev *nd = &n->nd;
-	snprintf(nd->name, sizeof(nd->name), "eth%u", nnics);
+	if (!again)
+		snprintf(nd->name, sizeof(nd->name), "eth%u", nnics);
 	if (virtio_has_feature(vd, VIRTIO_NET_F_MAC)) {
-		virtio_cread(vd, struct virtio_net_config, mac, nd->mac);
-	} else {
-		/* A locally administered, unicast address (bit 1 set, bit 0 clear). */
-		for (int i = 0; i < 6; i++)
-			nd->mac[i] = (uint8_t)rand();
-		nd->mac[0] = (uint8_t)((nd->mac[0] & 0xfe) | 0x02);
+		/* A torn address would be used for every frame: fail instead (2.5.1). */
+		if ((err = virtio_cread(vd, struct virtio_net_config, mac, nd->mac))) {
+			virtio_fail(vd, "cannot read a consistent MAC address (%d)", err);
+			return err;
+		}
+	} else if (!again) {
+		random_mac(nd->mac);
 	}
 	nd->mtu = 1500;
 
@@ -556,7 +624,12 @@ static int net_probe(struct virtio_device *vd)
 	n->rxq = vd->vqs[0].vq;
 	n->txq = vd->vqs[1].vq;
 	n->ctrlq = ctrl ? vd->vqs[2].vq : NULL;
-	if ((err = alloc_buffers(n))) {
+	if (again && (n->nbufs != virtqueue_size(n->rxq) + RX_POOL_LENT ||
+		      n->nslots != virtqueue_size(n->txq))) {
+		virtio_fail(vd, "the queue sizes changed across the reset");
+		return -EINVAL;
+	}
+	if (!again && (err = alloc_buffers(n))) {
 		virtio_fail(vd, "out of memory for buffers");
 		return err;
 	}
@@ -567,7 +640,8 @@ static int net_probe(struct virtio_device *vd)
 	nd->ops = &net_ops;
 	nd->driver_priv = n;
 	snprintf(vd->name, sizeof(vd->name), "%s", nd->name);
-	nnics++;
+	if (!again)
+		nnics++;
 
 	/* 5.1.5: fill the receive queue before DRIVER_OK, so the device has buffers from the
 	 * first frame on. Notifications wait for DRIVER_OK (3.1.1), hence no kick yet. */
@@ -585,7 +659,7 @@ static int net_probe(struct virtio_device *vd)
 		   nd->name, nd->mac[0], nd->mac[1], nd->mac[2], nd->mac[3], nd->mac[4], nd->mac[5],
 		   n->hdr_len, n->mrg ? " (mergeable rx)" : "", n->nbufs,
 		   nd->link_up ? "up" : "down");
-	return netdev_register(nd);
+	return again ? 0 : netdev_register(nd);
 }
 
 static void net_describe(struct virtio_device *vd, int (*out)(const char *fmt, ...))
@@ -620,6 +694,7 @@ static const struct virtio_driver net_driver = {
 	.feature_deps = net_feature_deps,
 	.probe = net_probe,
 	.config_changed = net_config_changed,
+	.reset_done = net_reset_done,
 	.describe = net_describe,
 };
 

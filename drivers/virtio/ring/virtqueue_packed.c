@@ -324,7 +324,15 @@ void *vq_packed_get_buf(struct virtqueue *vq, uint32_t *len)
 		vq_set_broken(vq, "used buffer id %u was never made available (at %u)", id, pos);
 		return NULL;
 	}
-	if (used_len > h->in_len) {
+	/* A buffer with nothing device-writable (a transmitted frame) has no data a wrong length
+	 * could make us read: some devices report one anyway (as Linux found when it validated
+	 * lengths), so it is counted and taken as 0 rather than breaking the queue. Where the
+	 * device could write, a length beyond the offer breaks it: the driver would read bytes
+	 * nobody wrote. */
+	if (used_len > 0 && h->in_len == 0) {
+		vq->stats.bad_len_ignored++;
+		used_len = 0;
+	} else if (used_len > h->in_len) {
 		vq_set_broken(vq,
 			      "used len %u for id %u exceeds the %u device-writable bytes offered "
 			      "(at %u)",

@@ -203,8 +203,9 @@ void vq_split_detach(struct virtqueue *vq, uint16_t head)
 	h->token = NULL;
 }
 
-/* The checks every used element passes, whatever the ordering. */
-static bool used_elem_ok(struct virtqueue *vq, uint32_t id, uint32_t used_len)
+/* The checks every used element passes, whatever the ordering (*used_len_p: 0 when the
+ * length is ignored). */
+static bool used_elem_ok(struct virtqueue *vq, uint32_t id, uint32_t *used_len_p)
 {
 	uint16_t unpublished = (uint16_t)(vq->avail_idx_shadow - vq->avail_idx_published);
 	struct vq_head_state *h;
@@ -225,7 +226,16 @@ static bool used_elem_ok(struct virtqueue *vq, uint32_t id, uint32_t used_len)
 			      vq->last_used);
 		return false;
 	}
-	if (used_len > h->in_len) {
+	/* A buffer with nothing device-writable (a transmitted frame) has no data a wrong length
+	 * could make us read: some devices report one anyway (as Linux found when it validated
+	 * lengths), so it is counted and taken as 0 rather than breaking the queue. Where the
+	 * device could write, a length beyond the offer breaks it: the driver would read bytes
+	 * nobody wrote. */
+	uint32_t used_len = *used_len_p;
+	if (used_len > 0 && h->in_len == 0) {
+		vq->stats.bad_len_ignored++;
+		*used_len_p = 0;
+	} else if (used_len > h->in_len) {
 		vq_set_broken(vq,
 			      "used len %u for id %u exceeds the %u device-writable bytes offered "
 			      "(used idx %u)",
@@ -307,7 +317,7 @@ void *vq_split_get_buf(struct virtqueue *vq, uint32_t *len)
 	/* Each field read exactly once; the checks and the use see the same value. */
 	id = vq_rd32(&vq->vring.used->ring[slot].id);
 	used_len = vq_rd32(&vq->vring.used->ring[slot].len);
-	if (!used_elem_ok(vq, id, used_len))
+	if (!used_elem_ok(vq, id, &used_len))
 		return NULL;
 
 	if (vq->in_order) {

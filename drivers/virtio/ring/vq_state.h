@@ -30,6 +30,7 @@ struct virtqueue_stats {
 	uint64_t callbacks;        /* ... of which ran the callback (new used entries) */
 	uint64_t spurious;         /* ... of which found nothing new */
 	uint64_t indirect;         /* requests sent as one INDIRECT descriptor */
+	uint64_t bad_len_ignored;  /* used lengths > 0 for buffers with nothing device-writable */
 };
 
 /* Driver-private bookkeeping for one request (the shadow the device cannot touch), indexed by
@@ -55,7 +56,8 @@ enum vq_cb_state {
 
 /*
  * The queue. Users may read the fields of the first block (name, index, num, priv, broken,
- * broken_reason, stats); everything else is private to virtqueue.c.
+ * broken_reason, stats); everything else is private to the ring (virtqueue.c and the two
+ * format files).
  */
 struct virtqueue {
 	const char *name;

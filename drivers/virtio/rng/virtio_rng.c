@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define RNG_CHUNK 256
+/* 5.4.6 lets the device fill less than offered, 0 bytes included; a device that gives nothing
+ * this many times in a row has no entropy to give, and the read fails instead of spinning. */
+#define RNG_EMPTY_LIMIT 16
 
 struct rng {
 	struct virtio_device *vd;
@@ -41,10 +44,11 @@ static bool rng_done(void *arg)
 
 long virtio_rng_read(void *out, size_t len)
 {
-	if (!nrngs || rngs[0].vd->failed)
+	if (!nrngs || rngs[0].vd->failed || !rngs[0].vq)
 		return -ENODEV;
 	struct rng *r = &rngs[0];
 	size_t have = 0;
+	unsigned empty = 0;
 	while (have < len) {
 		size_t want = len - have < RNG_CHUNK ? len - have : RNG_CHUNK;
 		struct vq_sg sg = {r->buf, (uint32_t)want};
@@ -58,39 +62,64 @@ long virtio_rng_read(void *out, size_t len)
 		if (err)
 			return err;
 		if ((err = virtio_wait(r->vd, r->vq, rng_done, r, VIRTIO_TIMEOUT_NS))) {
-			/* The device still owns r->buf: reset it before the buffer is reused. */
-			virtio_abandon(r->vd, err == -ETIMEDOUT ? "no entropy within the timeout"
-								 : "the queue broke");
+			/* The device still owns r->buf: reset it (and bring it back) before the
+			 * buffer is reused. */
+			struct virtio_device *vd = r->vd;
+			virtio_recover(vd, vd->reset_pending	  ? vd->reset_reason
+					   : err == -ETIMEDOUT ? "no entropy within the timeout"
+							       : "the queue broke");
 			return err;
 		}
 		/* The core already refused a length larger than offered; 0 is allowed. */
+		if (r->got == 0 && ++empty == RNG_EMPTY_LIMIT) {
+			virtio_set_error(r->vd, "%u requests in a row returned no entropy", empty);
+			return -EIO;
+		}
+		if (r->got)
+			empty = 0;
 		memcpy((uint8_t *)out + have, r->buf, r->got);
 		have += r->got;
 	}
 	return (long)len;
 }
 
+/* After a reset for a recovery: the one request a read may have queued is the reader's, who
+ * sees virtio_wait fail; the buffer stays for the next probe. */
+static void rng_reset_done(struct virtio_device *vd)
+{
+	struct rng *r = vd->priv;
+	while (virtqueue_detach_unused(r->vq))
+		;
+	r->vq = NULL;
+}
+
 static int rng_probe(struct virtio_device *vd)
 {
-	if (nrngs == sizeof(rngs) / sizeof(rngs[0]))
+	struct rng *r = vd->priv; /* set: a re-initialisation after a reset */
+	bool again = r != NULL;
+	if (!again && nrngs == sizeof(rngs) / sizeof(rngs[0]))
 		return -ENOSPC;
-	struct rng *r = &rngs[nrngs];
+	if (!again)
+		r = &rngs[nrngs];
 	int err = virtio_negotiate(vd, 0);
 	if (err)
 		return err;
 	uint64_t phys;
-	r->buf = virtio_dma_alloc(RNG_CHUNK, &phys);
-	if (!r->buf)
+	if (!again && !(r->buf = virtio_dma_alloc(RNG_CHUNK, &phys)))
 		return -ENOMEM;
 	struct virtio_vq_spec spec = {.name = "requestq", .callback = rng_harvest, .priv = r};
 	if ((err = virtio_setup_vqs(vd, 1, &spec))) {
-		virtio_dma_free(r->buf, RNG_CHUNK);
+		if (!again && !vd->dead) /* dead: the device may still write into it */
+			virtio_dma_free(r->buf, RNG_CHUNK);
 		return err;
 	}
 	r->vd = vd;
 	r->vq = vd->vqs[0].vq;
-	snprintf(vd->name, sizeof(vd->name), "rng%u", nrngs);
-	nrngs++;
+	vd->priv = r;
+	if (!again) {
+		snprintf(vd->name, sizeof(vd->name), "rng%u", nrngs);
+		nrngs++;
+	}
 	virtio_device_ready(vd);
 	return 0;
 }
@@ -99,6 +128,7 @@ static const struct virtio_driver rng_driver = {
 	.name = "virtio-rng",
 	.device_type = VIRTIO_ID_RNG,
 	.probe = rng_probe,
+	.reset_done = rng_reset_done,
 };
 
 int virtio_rng_register(void)
