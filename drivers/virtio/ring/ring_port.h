@@ -1,6 +1,7 @@
 /*
- * The ring's port: everything the virtqueue core (virtqueue.c, virtqueue_split.c, virtqueue_packed.c) needs from the system it runs
- * in, and nothing else. Four functions the host defines, and three barriers.
+ * The ring's port: everything the virtqueue core (virtqueue.c, virtqueue_split.c,
+ * virtqueue_packed.c) needs from the system it runs in, and nothing else. Four functions the
+ * host defines, and three barriers.
  *
  * Vireo's implementation is port/virtio.c; the host build's (unit tests, fuzzers, the ring
  * benchmark) is tests/host/ring_port_host.c. docs/PORTING.md explains the seam.
