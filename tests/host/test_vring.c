@@ -1,6 +1,7 @@
 /*
- * Host tests of the split ring (drivers/virtio/ring/virtqueue.c, virtqueue_split.c) against an independent device model
- * (tests/host/vring_device_model.c) that reads the ring memory by the spec's layout.
+ * Host tests of the split ring (drivers/virtio/ring/virtqueue.c, virtqueue_split.c) against an
+ * independent device model (tests/host/vring_device_model.c) that reads the ring memory by the
+ * spec's layout.
  */
 #include <errno.h>
 #include <setjmp.h>
