@@ -10,6 +10,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/lapic.h"
+#include "kernel/console.h"
 #include "kernel/idle.h"
 #include "kernel/irq_lines.h"
 #include "kernel/page_alloc.h"
@@ -41,22 +42,29 @@ uint64_t virtio_virt_to_phys(const void *p)
 	return (uint64_t)(uintptr_t)p;
 }
 
+/* Formatted on the stack and written to the console directly, not through stdio: the ring
+ * logs from the interrupt path too (a queue breaking in a harvest), and newlib's stdio is not
+ * re-entrant (an interrupt in the middle of a printf would corrupt stdout's buffer). */
 void virtio_log(const char *fmt, ...)
 {
+	char line[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (n > 0)
+		console_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 /* ---- the device layer's hooks ---- */
 
 int virtio_irq_alloc(void (*fn)(void *ctx), void *ctx)
 {
+	/* Finding a free vector and taking it is one step: nothing else may take it between. */
+	uint64_t fl = cpu_irq_save();
 	int v = irq_alloc_vector();
-	if (v < 0)
-		return v;
-	int err = irq_register((uint8_t)v, fn, ctx);
+	int err = v < 0 ? v : irq_register((uint8_t)v, fn, ctx);
+	cpu_irq_restore(fl);
 	return err ? err : v;
 }
 

@@ -100,10 +100,18 @@ void irq_unregister(uint8_t vector, irq_handler_fn fn, void *ctx)
 
 int irq_alloc_vector(void)
 {
-	for (int v = IRQ_VECTOR_FIRST; v <= IRQ_VECTOR_LAST; v++)
-		if (!handlers[v][0].fn && !counts[v])
+	/* Never-used vectors first, so `irq` counts stay one device's; then one that was freed
+	 * (a device reset and set up again frees and takes its vectors each time). */
+	int reuse = -ENOSPC;
+	for (int v = IRQ_VECTOR_FIRST; v <= IRQ_VECTOR_LAST; v++) {
+		if (handlers[v][0].fn)
+			continue;
+		if (!counts[v])
 			return v;
-	return -ENOSPC;
+		if (reuse < 0)
+			reuse = v;
+	}
+	return reuse;
 }
 
 uint64_t irq_count(uint8_t vector)

@@ -30,7 +30,8 @@ void isr_dispatch(struct trap_frame *f);
 int irq_register(uint8_t vector, irq_handler_fn fn, void *ctx);
 /* Remove a handler registered with the same fn and ctx. */
 void irq_unregister(uint8_t vector, irq_handler_fn fn, void *ctx);
-/* A vector in [IRQ_VECTOR_FIRST, IRQ_VECTOR_LAST] with no handler yet, or -ENOSPC. */
+/* A vector in [IRQ_VECTOR_FIRST, IRQ_VECTOR_LAST] with no handler (one that never fired if
+ * there is one), or -ENOSPC. It is taken by irq_register. */
 int irq_alloc_vector(void);
 /* Interrupts taken on a vector since boot. */
 uint64_t irq_count(uint8_t vector);

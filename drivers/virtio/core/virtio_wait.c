@@ -92,11 +92,18 @@ int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(voi
 			if (done(arg) || now < spin_until)
 				break;
 			/* Going to sleep: ask for an interrupt, and re-check so a completion that
-			 * landed in between is not slept through (the lost wake-up race). */
-			if (!virtqueue_enable_cb(vq))
+			 * landed in between is not slept through (the lost wake-up race). Under the
+			 * lock: the interrupt path disables callbacks on the same queue, and the two
+			 * must not interleave their updates of its interrupt state. */
+			unsigned long fl = virtio_lock();
+			bool idle = virtqueue_enable_cb(vq);
+			virtio_unlock(fl);
+			if (!idle)
 				break;
 			virtio_idle();
+			fl = virtio_lock();
 			virtqueue_disable_cb(vq);
+			virtio_unlock(fl);
 			spin_until = virtio_time_ns() + HYBRID_SPIN_NS;
 			break;
 		case VIRTIO_MODE_IRQ:

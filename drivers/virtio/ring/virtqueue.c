@@ -98,8 +98,15 @@ int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out)
 		vq->indirect_min = cfg->indirect_min > 2 ? cfg->indirect_min : 2;
 		vq->slab_bytes = sizeof(struct vring_desc) * vq->indirect_max * (size_t)num;
 		vq->indirect_slab = virtio_dma_alloc(vq->slab_bytes, &vq->indirect_slab_phys);
-		if (!vq->indirect_slab)
-			goto free_ring;
+		if (!vq->indirect_slab) {
+			/* INDIRECT is an offer, not an obligation: direct chains work, only with
+			 * fewer requests in flight. (The slab is large for big queues: 16 x 66 x
+			 * 1024 bytes for a disk of 1024 entries.) */
+			virtio_log("virtio: queue %s/%u: no %zu bytes for indirect tables; using "
+				   "direct chains\n", vq->name ? vq->name : "", vq->index,
+				   vq->slab_bytes);
+			vq->indirect = false;
+		}
 	}
 	if (vq->packed)
 		vq_packed_init(vq, ring);
@@ -110,8 +117,6 @@ int virtqueue_create(const struct virtqueue_config *cfg, struct virtqueue **out)
 	*out = vq;
 	return 0;
 
-free_ring:
-	virtio_dma_free(ring, ring_bytes);
 free_self:
 	virtio_dma_free(vq, self_bytes);
 	return -ENOMEM;
@@ -159,9 +164,15 @@ int virtqueue_add(struct virtqueue *vq, const struct vq_sg *sg, unsigned int out
 	a.total = out + in;
 	if (a.total == 0)
 		return -EINVAL;
-	for (unsigned int k = out; k < a.total; k++)
-		in_len += sg[k].len;
-	if (in_len > UINT32_MAX) /* used len is 32 bits: could not be checked against more */
+	uint64_t chain_len = 0;
+	for (unsigned int k = 0; k < a.total; k++) {
+		chain_len += sg[k].len;
+		if (k >= out)
+			in_len += sg[k].len;
+	}
+	/* 2.7.5.2: a chain is at most 2^32 bytes in all (packed chains alike); and a used
+	 * length, 32 bits, could not be checked against more writable bytes than that. */
+	if (chain_len > (1ull << 32) || in_len > UINT32_MAX)
 		return -EINVAL;
 	a.in_len = (uint32_t)in_len;
 
