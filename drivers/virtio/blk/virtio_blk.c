@@ -312,6 +312,8 @@ static int sync_one(struct vblk *d, struct blk_req *r)
 
 int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t len)
 {
+	if (d->vd->failed || !d->vq)
+		return -EIO; /* dead, or between a reset and its re-initialisation */
 	uint8_t *p = buf;
 	while (len) {
 		uint32_t n = request_bytes(d, (uintptr_t)p, len);
@@ -430,6 +432,7 @@ static int blk_probe(struct virtio_device *vd)
 	in->flush = virtio_has_feature(vd, VIRTIO_BLK_F_FLUSH);
 	if (in->blk_size < VIRTIO_BLK_SECTOR || (in->blk_size & (in->blk_size - 1))) {
 		virtio_fail(vd, "blk_size %u is not a power of two >= 512", in->blk_size);
+		in->blk_size = VIRTIO_BLK_SECTOR; /* the disk stays listed: keep its figures sane */
 		return -EINVAL;
 	}
 
