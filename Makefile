@@ -49,6 +49,12 @@ KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -T linker.ld --no-warn-rwx
 # Host builds of the portable parts (unit tests, fuzzers, ring benchmark).
 HOST_CFLAGS := $(WARN) -O1 -g -I. -D_GNU_SOURCE -DVIREO_HOST -DVIRTIO_PORT_HAS_REGISTERS $(DEPS)
 HOST_LIBS   := -lcmocka -lpthread
+# COVERAGE=1 (make coverage): the same tests with gcov counters, in their own folder.
+HOST_DIR    := $(BUILD)/host$(if $(filter 1,$(COVERAGE)),-cov)
+ifeq ($(COVERAGE),1)
+HOST_CFLAGS += --coverage -DVIREO_COVERAGE
+HOST_LIBS   += --coverage
+endif
 
 # ---------------------------------------------------------------------------------------------
 # Kernel sources: every .c/.S in these folders (host-only code lives under tests/ and bench/).
@@ -124,19 +130,27 @@ VRING_SRCS := drivers/virtio/ring/virtqueue.c drivers/virtio/ring/virtqueue_spli
 	drivers/virtio/ring/virtqueue_packed.c drivers/virtio/ring/vq_broken.c
 include $(wildcard tests/host/*.mk)
 define host_test_rule
-$(BUILD)/host/test_$(1): $$(patsubst %,$(BUILD)/host/%.o,$$($(1)_SRCS))
+$(HOST_DIR)/test_$(1): $$(patsubst %,$(HOST_DIR)/%.o,$$($(1)_SRCS))
 	$$(call say,HOSTLD,$$@)
 	$$(Q)$$(HOSTCC) -o $$@ $$^ $$($(1)_LIBS) $(HOST_LIBS)
 endef
 $(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
-HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/test_%,$(HOST_TESTS))
+HOST_TEST_BINS := $(patsubst %,$(HOST_DIR)/test_%,$(HOST_TESTS))
 
-$(BUILD)/host/%.c.o: %.c | $(SETUP_STAMP)
+$(HOST_DIR)/%.c.o: %.c | $(SETUP_STAMP)
 	$(call say,HOSTCC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
 
 host-tests: $(HOST_TEST_BINS)
+
+# Line and branch coverage of the portable code (drivers/, lib/acpi) by the host tests, with
+# Debian's gcovr: a summary on the terminal, the details in build/coverage/index.html.
+.PHONY: coverage
+coverage: | $(SETUP_STAMP)
+	$(Q)rm -rf $(BUILD)/host-cov $(BUILD)/coverage
+	$(Q)$(MAKE) --no-print-directory COVERAGE=1 host-tests
+	$(Q)scripts/coverage.sh $(BUILD)/host-cov $(BUILD)/coverage
 
 # Fuzz targets: each tests/fuzz/*.mk adds a name to FUZZ_TARGETS and sets <name>_FUZZ_SRCS.
 FUZZ_TARGETS :=
@@ -197,7 +211,7 @@ compile_commands.json: $(KOBJS)
 	@scripts/compdb-merge.sh $(BUILD) > $@
 
 clean:
-	rm -rf $(BUILD)/k $(BUILD)/host $(BUILD)/fuzz $(BUILD)/efi $(BUILD)/*.elf $(BUILD)/*.efi \
+	rm -rf $(BUILD)/k $(BUILD)/host $(BUILD)/host-cov $(BUILD)/coverage $(BUILD)/fuzz $(BUILD)/efi $(BUILD)/*.elf $(BUILD)/*.efi \
 		$(BUILD)/*.bin $(BUILD)/esp.img $(BUILD)/embed compile_commands.json
 
--include $(shell find $(BUILD)/k $(BUILD)/host $(BUILD)/efi $(BUILD)/lwip -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/k $(HOST_DIR) $(BUILD)/efi $(BUILD)/lwip -name '*.d' -type f 2>/dev/null)

@@ -3,7 +3,8 @@
 
 Parts, in order: host unit tests (cmocka, TAP output), fuzz smoke runs (libFuzzer, a few
 seconds each), benchmark smoke runs (bench/run.py --smoke), the tree tests (tests/tree: the
-build from a clean tree), and the QEMU system tests
+build from a clean tree), the coverage report (make coverage, at least 90 % of the portable
+code's lines), and the QEMU system tests
 (pytest, tests/system), once per QEMU given with --qemu. Each part's own output is shown, then
 a summary with a line per part (each QEMU version named), and last "N passed, N failed"
 counted over all of them. Exit status is non-zero when anything failed.
@@ -88,6 +89,27 @@ def run_pytest(folder, tag, extra, env=None):
     return junit_counts(junit, p.returncode)
 
 
+COVERAGE_FLOOR = 90  # per cent of the portable code's lines the host tests must run
+
+
+def run_coverage():
+    """make coverage (the host tests with gcov counters, gcovr's report in build/coverage/):
+    passes when every test passed and the total line coverage is at least the floor."""
+    print("== coverage (make coverage: host tests with gcov, gcovr)", flush=True)
+    p = subprocess.run(["make", "--no-print-directory", "coverage"], cwd=ROOT,
+                       capture_output=True, text=True)
+    print("\n".join(l for l in p.stdout.splitlines() if not l.startswith("  HOST")))
+    if p.stderr:
+        print(p.stderr, end="")
+    m = re.search(r"^TOTAL\s+\d+\s+\d+\s+(\d+)%", p.stdout, re.M)
+    if p.returncode or not m:
+        print(f"coverage: make coverage failed (exit {p.returncode})")
+        return 0, 1
+    ok = int(m.group(1)) >= COVERAGE_FLOOR
+    print(f"coverage: {m.group(1)}% of lines (floor {COVERAGE_FLOOR}%): {'ok' if ok else 'too low'}")
+    return (1, 0) if ok else (0, 1)
+
+
 def run_tree_tests():
     print("== tree tests (pytest: the build from a clean tree)", flush=True)
     return run_pytest("tests/tree", "tree", [])
@@ -125,6 +147,7 @@ def main():
         ("fuzz smoke runs", lambda: run_fuzz_smoke(a.fuzz, a.fuzz_seconds)),
         ("bench smoke run", run_bench_smoke),
         ("tree tests", run_tree_tests),
+        ("coverage", run_coverage),
     ]:
         p, f = part()
         lines.append(f"{name}: {p} passed, {f} failed")

@@ -19,6 +19,7 @@ packages=(
 	gnuplot-nox            # benchmark plots
 	curl iperf             # host-side clients of the network services
 	gdb                    # run-qemu.sh --gdb (and its system test)
+	gcovr                  # make coverage
 )
 
 missing=()

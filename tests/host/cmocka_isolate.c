@@ -7,6 +7,10 @@
 
 static char child_out[65536];
 
+#ifdef VIREO_COVERAGE
+void __gcov_dump(void);
+#endif
+
 void cmocka_isolate(CMUnitTestFunction body, const char *name)
 {
 	int fds[2];
@@ -23,6 +27,9 @@ void cmocka_isolate(CMUnitTestFunction body, const char *name)
 		int failed = cmocka_run_group_tests_name(name, one, NULL, NULL);
 		fflush(stdout);
 		fflush(stderr);
+#ifdef VIREO_COVERAGE
+		__gcov_dump(); /* _exit skips writing the coverage counters out */
+#endif
 		_exit(failed ? 1 : 0);
 	}
 	close(fds[1]);

@@ -7,6 +7,6 @@ HOST_TESTS += netif
 netif_SRCS := tests/host/test_netif.c net/lwip/netif.c net/lwip/sys_arch.c \
 	$(LWIP_HOST_SRCS)
 
-NETIF_HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(netif_SRCS))
+NETIF_HOST_OBJS := $(patsubst %,$(HOST_DIR)/%.o,$(netif_SRCS))
 $(NETIF_HOST_OBJS): HOST_CFLAGS += $(LWIP_INC)
 $(NETIF_HOST_OBJS): | $(LWIP_STAMP)
