@@ -1,6 +1,6 @@
 /*
- * Shell commands for block devices: blk (list), blk read/crc/fill/flush/id, and blk bench —
- * a queue-depth-N I/O generator whose one-line key=value result scripts can read.
+ * Shell commands for block devices: blk (list), blk read/crc/fill/discard/zero/flush/id, and
+ * blk bench, a queue-depth-N I/O generator whose one-line key=value result scripts can read.
  */
 #include "arch/x86_64/cpu.h"
 #include "drivers/pci/pci.h"
@@ -99,7 +99,42 @@ static int blk_list(void)
 		       (unsigned long long)(in->capacity >> 11), in->read_only ? "RO" : "RW", in->id,
 		       in->blk_size, in->seg_max, in->size_max, virtio_transport_name(vd),
 		       virtio_mode_name(vd->mode), feats);
+		if (in->physical_block_exp || in->alignment_offset || in->min_io_size ||
+		    in->opt_io_size)
+			printf("  topology: physical block %u, alignment offset %u, min I/O %u, "
+			       "optimal I/O %u (logical blocks)\n",
+			       in->blk_size << (in->physical_block_exp & 15), in->alignment_offset,
+			       in->min_io_size, in->opt_io_size);
+		if (in->wce)
+			printf("  cache: %s\n", in->writeback ? "writeback" : "writethrough");
+		if (in->discard)
+			printf("  discard: %u sectors per range, %u ranges, alignment %u\n",
+			       in->max_discard_sectors, in->max_discard_seg,
+			       in->discard_sector_alignment);
+		if (in->write_zeroes)
+			printf("  write zeroes: %u sectors per range, %u ranges%s\n",
+			       in->max_write_zeroes_sectors, in->max_write_zeroes_seg,
+			       in->write_zeroes_may_unmap ? ", may unmap" : "");
 	}
+	return 0;
+}
+
+/* blk discard DEV LBA COUNT | blk zero DEV LBA COUNT [unmap] */
+static int blk_discard_zero(int argc, char **argv, bool zero)
+{
+	unsigned long long lba, count;
+	bool unmap = zero && argc == 6 && strcmp(argv[5], "unmap") == 0;
+	if (argc != 5 && !unmap)
+		return shell_usage("blk");
+	struct vblk *d = disk_arg(argv[2]);
+	if (!d || parse_num(argv[3], "LBA", &lba) || parse_num(argv[4], "COUNT", &count))
+		return 2;
+	int err = zero ? vblk_write_zeroes(d, lba, count, unmap) : vblk_discard(d, lba, count);
+	if (err) {
+		printf("error: %s failed: %s\n", zero ? "write zeroes" : "discard", err_name(err));
+		return 1;
+	}
+	printf("%s %llu sectors from %llu\n", zero ? "zeroed" : "discarded", count, lba);
 	return 0;
 }
 
@@ -391,6 +426,8 @@ static int cmd_blk(int argc, char **argv)
 		return blk_crc_fill(argc, argv, true);
 	if (strcmp(sub, "bench") == 0)
 		return blk_bench(argc, argv);
+	if (strcmp(sub, "discard") == 0 || strcmp(sub, "zero") == 0)
+		return blk_discard_zero(argc, argv, sub[0] == 'z');
 	if ((strcmp(sub, "flush") == 0 || strcmp(sub, "id") == 0) && argc == 3) {
 		struct vblk *d = disk_arg(argv[2]);
 		if (!d)
@@ -411,6 +448,6 @@ static int cmd_blk(int argc, char **argv)
 	return shell_usage("blk");
 }
 SHELL_COMMAND(blk, "blk",
-	      "[read DEV LBA [N] | crc DEV LBA N | fill DEV LBA N BYTE | flush DEV | id DEV | "
-	      "bench DEV [rw=] [bs=] [qd=] [n=]]",
+	      "[read DEV LBA [N] | crc DEV LBA N | fill DEV LBA N BYTE | discard DEV LBA N | "
+	      "zero DEV LBA N [unmap] | flush DEV | id DEV | bench DEV [rw=] [bs=] [qd=] [n=]]",
 	      "block devices", cmd_blk);

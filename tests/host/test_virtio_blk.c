@@ -538,6 +538,147 @@ static void test_failed_reinit_is_dead(void **state)
 }
 ISOLATED(test_failed_reinit_is_dead)
 
+
+/* ======================================================================================== */
+/* DISCARD, WRITE_ZEROES, topology, cache mode (5.2.3, 5.2.4, 5.2.6)                         */
+
+static const struct vfb_req *last_of(uint32_t t)
+{
+	for (unsigned i = blk.nreq < VFB_MAX_LOG ? blk.nreq : VFB_MAX_LOG; i-- > 0;)
+		if (blk.log[i].type == t)
+			return &blk.log[i];
+	return NULL;
+}
+
+/* Zeroes reach the disk; ranges longer than the device takes are split at its limit; the
+ * unmap flag only where the device says it may deallocate. */
+static void test_write_zeroes(void **state)
+{
+	(void)state;
+	model(BIT(VFB_F_WRITE_ZEROES));
+	blk.max_write_zeroes_sectors = 8;
+	blk.max_write_zeroes_seg = 1;
+	struct vblk *d = boot_ok();
+	assert_true(vblk_info(d)->write_zeroes);
+	assert_int_equal(vblk_info(d)->max_write_zeroes_sectors, 8);
+	assert_int_equal(vblk_write_zeroes(d, 10, 20, true), 0);
+	assert_int_equal(seen(VFB_T_WRITE_ZEROES), 3); /* 8 + 8 + 4 */
+	for (size_t i = 10 * 512; i < 30 * 512; i++)
+		assert_int_equal(disk[i], 0);
+	assert_int_not_equal(disk[9 * 512], 0);
+	assert_int_not_equal(disk[30 * 512], 0);
+	const struct vfb_req *q = last_of(VFB_T_WRITE_ZEROES);
+	assert_int_equal(q->range_sector, 26);
+	assert_int_equal(q->range_sectors, 4);
+	assert_int_equal(q->range_flags, 0); /* write_zeroes_may_unmap is 0 */
+	assert_int_equal(q->ranges, 1);
+	assert_int_equal(vblk_info(d)->zeroes, 3);
+	assert_clean();
+}
+ISOLATED(test_write_zeroes)
+
+static void test_write_zeroes_may_unmap(void **state)
+{
+	(void)state;
+	model(BIT(VFB_F_WRITE_ZEROES));
+	blk.write_zeroes_may_unmap = 1;
+	struct vblk *d = boot_ok();
+	assert_int_equal(vblk_write_zeroes(d, 0, 8, true), 0);
+	assert_int_equal(last_of(VFB_T_WRITE_ZEROES)->range_flags, 1);
+	assert_int_equal(vblk_write_zeroes(d, 0, 8, false), 0);
+	assert_int_equal(last_of(VFB_T_WRITE_ZEROES)->range_flags, 0);
+	assert_clean();
+}
+ISOLATED(test_write_zeroes_may_unmap)
+
+static void test_discard(void **state)
+{
+	(void)state;
+	model(BIT(VFB_F_DISCARD));
+	blk.max_discard_sectors = 16;
+	blk.discard_sector_alignment = 8;
+	struct vblk *d = boot_ok();
+	assert_true(vblk_info(d)->discard);
+	assert_int_equal(vblk_info(d)->discard_sector_alignment, 8);
+	assert_int_equal(vblk_info(d)->max_discard_seg, 1); /* 0 from the device: one range */
+	assert_int_equal(vblk_discard(d, 64, 40), 0);
+	assert_int_equal(seen(VFB_T_DISCARD), 3); /* 16 + 16 + 8 */
+	assert_int_equal(last_of(VFB_T_DISCARD)->range_flags, 0);
+	assert_int_equal(vblk_info(d)->discards, 3);
+	assert_clean();
+}
+ISOLATED(test_discard)
+
+/* Refused before the device sees them: no feature, past capacity, read-only, not whole
+ * blocks, an empty range. */
+static void test_discard_and_zeroes_refused(void **state)
+{
+	(void)state;
+	model(BIT(VFB_F_DISCARD) | BIT(VFB_F_BLK_SIZE));
+	blk.blk_size = 4096;
+	struct vblk *d = boot_ok();
+	unsigned before = blk.nreq;
+	assert_int_equal(vblk_write_zeroes(d, 0, 8, false), -EOPNOTSUPP);
+	assert_int_equal(vblk_discard(d, SECTORS - 8, 16), -ERANGE);
+	assert_int_equal(vblk_discard(d, 4, 8), -EINVAL);
+	assert_int_equal(vblk_discard(d, 8, 0), -EINVAL);
+	assert_int_equal(blk.nreq, before);
+	assert_int_equal(vblk_discard(d, 8, 8), 0);
+	assert_clean();
+}
+ISOLATED(test_discard_and_zeroes_refused)
+
+static void test_discard_read_only(void **state)
+{
+	(void)state;
+	model(BIT(VFB_F_DISCARD) | BIT(VFB_F_WRITE_ZEROES) | BIT(VFB_F_RO));
+	struct vblk *d = boot_ok();
+	unsigned before = blk.nreq;
+	assert_int_equal(vblk_discard(d, 0, 8), -EROFS);
+	assert_int_equal(vblk_write_zeroes(d, 0, 8, false), -EROFS);
+	assert_int_equal(blk.nreq, before);
+	assert_clean();
+}
+ISOLATED(test_discard_read_only)
+
+/* Topology and the cache mode are read only when offered, and shown as the device says. */
+static void test_topology_and_cache_mode(void **state)
+{
+	(void)state;
+	model(BIT(VFB_F_TOPOLOGY) | BIT(VFB_F_CONFIG_WCE));
+	blk.physical_block_exp = 3;
+	blk.alignment_offset = 1;
+	blk.min_io_size = 8;
+	blk.opt_io_size = 256;
+	blk.writeback = 1;
+	struct vblk *d = boot_ok();
+	const struct vblk_info *in = vblk_info(d);
+	assert_int_equal(in->physical_block_exp, 3);
+	assert_int_equal(in->alignment_offset, 1);
+	assert_int_equal(in->min_io_size, 8);
+	assert_int_equal(in->opt_io_size, 256);
+	assert_true(in->wce);
+	assert_true(in->writeback);
+	assert_true(vfd_log_has("vda: topology: 8 logical blocks per physical"));
+	assert_true(vfd_log_has("vda: cache: writeback"));
+	assert_clean();
+}
+ISOLATED(test_topology_and_cache_mode)
+
+static void test_topology_only_with_the_feature(void **state)
+{
+	(void)state;
+	model(0);
+	blk.physical_block_exp = 3;
+	blk.writeback = 1;
+	struct vblk *d = boot_ok();
+	assert_int_equal(vblk_info(d)->physical_block_exp, 0);
+	assert_false(vblk_info(d)->wce);
+	assert_false(vfd_log_has("topology"));
+	assert_clean();
+}
+ISOLATED(test_topology_only_with_the_feature)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +701,13 @@ int main(void)
 		cmocka_unit_test(test_get_id_short_and_unsupported_isolated),
 		cmocka_unit_test(test_get_id_unsupp_isolated),
 		cmocka_unit_test(test_torn_config_fails_the_probe_isolated),
+		cmocka_unit_test(test_write_zeroes_isolated),
+		cmocka_unit_test(test_write_zeroes_may_unmap_isolated),
+		cmocka_unit_test(test_discard_isolated),
+		cmocka_unit_test(test_discard_and_zeroes_refused_isolated),
+		cmocka_unit_test(test_discard_read_only_isolated),
+		cmocka_unit_test(test_topology_and_cache_mode_isolated),
+		cmocka_unit_test(test_topology_only_with_the_feature_isolated),
 		cmocka_unit_test(test_needs_reset_recovers_isolated),
 		cmocka_unit_test(test_needs_reset_during_a_wait_isolated),
 		cmocka_unit_test(test_broken_queue_recovers_isolated),

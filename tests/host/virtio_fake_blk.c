@@ -25,12 +25,24 @@ void vfb_config(struct vfb *b)
 {
 	/* 5.2.4: capacity @0, size_max @8, seg_max @12, geometry @16, blk_size @20. */
 	uint8_t *c = b->m->devcfg;
-	memset(c, 0, 36);
+	memset(c, 0, 60);
 	memcpy(c, &b->capacity, 8);
 	put32(c + 8, b->size_max);
 	put32(c + 12, b->seg_max);
 	put32(c + 20, b->blk_size);
-	b->m->devcfg_len = 36;
+	/* topology @24, writeback @32, then the discard and write-zeroes limits @36..56 */
+	c[24] = b->physical_block_exp;
+	c[25] = b->alignment_offset;
+	memcpy(c + 26, &b->min_io_size, 2);
+	put32(c + 28, b->opt_io_size);
+	c[32] = b->writeback;
+	put32(c + 36, b->max_discard_sectors);
+	put32(c + 40, b->max_discard_seg);
+	put32(c + 44, b->discard_sector_alignment);
+	put32(c + 48, b->max_write_zeroes_sectors);
+	put32(c + 52, b->max_write_zeroes_seg);
+	c[56] = b->write_zeroes_may_unmap;
+	b->m->devcfg_len = 60;
 }
 
 /* Execute one request; returns the status, and in *written the data bytes written. */
@@ -83,6 +95,52 @@ static uint8_t execute(struct vfb *b, uint32_t type, uint64_t sector, struct vfd
 			*written = n;
 		}
 		return VFB_S_OK;
+	case VFB_T_DISCARD:
+	case VFB_T_WRITE_ZEROES: {
+		bool zeroes = type == VFB_T_WRITE_ZEROES;
+		if (!negotiated(b, zeroes ? VFB_F_WRITE_ZEROES : VFB_F_DISCARD))
+			vfd_violation(b->m, "blk: %s without its feature", zeroes ? "WRITE_ZEROES" : "DISCARD");
+		if (offered(b, VFB_F_RO))
+			vfd_violation(b->m, "blk: %s to a read-only device", zeroes ? "WRITE_ZEROES" : "DISCARD");
+		if (sector)
+			vfd_violation(b->m, "blk: sector %llu in a %s header", (unsigned long long)sector,
+				      zeroes ? "WRITE_ZEROES" : "DISCARD");
+		uint8_t ranges[16 * 64];
+		if (len == 0 || len % 16 || len > sizeof(ranges)) {
+			vfd_violation(b->m, "blk: %u bytes of ranges", len);
+			return VFB_S_IOERR;
+		}
+		for (unsigned i = 0, at = 0; i < nd; at += data[i].len, i++)
+			memcpy(ranges + at, data[i].addr, data[i].len);
+		uint32_t max_seg = zeroes ? b->max_write_zeroes_seg : b->max_discard_seg;
+		uint32_t max_sec = zeroes ? b->max_write_zeroes_sectors : b->max_discard_sectors;
+		if (len / 16 > (max_seg ? max_seg : 1))
+			vfd_violation(b->m, "blk: %u ranges, at most %u", len / 16, max_seg);
+		for (uint32_t at = 0; at < len; at += 16) {
+			uint64_t s0;
+			uint32_t n, fl;
+			memcpy(&s0, ranges + at, 8);
+			memcpy(&n, ranges + at + 8, 4);
+			memcpy(&fl, ranges + at + 12, 4);
+			if (at == 0 && b->nreq <= VFB_MAX_LOG && b->nreq) {
+				struct vfb_req *q = &b->log[b->nreq - 1];
+				q->range_sector = s0, q->range_sectors = n, q->range_flags = fl;
+				q->ranges = len / 16;
+			}
+			if (n == 0 || (max_sec && n > max_sec))
+				vfd_violation(b->m, "blk: a range of %u sectors, at most %u", n, max_sec);
+			if (fl & ~(zeroes ? 1u : 0u))
+				vfd_violation(b->m, "blk: flags %#x in a %s range", fl,
+					      zeroes ? "WRITE_ZEROES" : "DISCARD");
+			if (s0 > b->capacity || n > b->capacity - s0) {
+				vfd_violation(b->m, "blk: a range past capacity");
+				return VFB_S_IOERR;
+			}
+			/* Both read zeroes afterwards here (a discard's contents are undefined). */
+			memset(b->disk + s0 * SECTOR, 0, (size_t)n * SECTOR);
+		}
+		return VFB_S_OK;
+	}
 	default:
 		return VFB_S_UNSUPP;
 	}
@@ -113,6 +171,9 @@ static void one(struct vfb *b, const struct vfd_ring *r, uint16_t head)
 	unsigned nd = (unsigned)ns - 2;
 	uint32_t len = 0, max_seg = 0;
 	bool want_write = type == VFB_T_IN || type == VFB_T_GET_ID;
+	if (b->nreq < VFB_MAX_LOG)
+		b->log[b->nreq] = (struct vfb_req){.type = type, .sector = sector};
+	b->nreq++; /* (the log entry is completed below) */
 	for (unsigned i = 0; i < nd; i++) {
 		len += data[i].len;
 		if (data[i].len > max_seg)
@@ -125,9 +186,11 @@ static void one(struct vfb *b, const struct vfd_ring *r, uint16_t head)
 		vfd_violation(b->m, "blk: %u data segments, seg_max %u", nd, b->seg_max);
 	if (negotiated(b, VFB_F_SIZE_MAX) && max_seg > b->size_max)
 		vfd_violation(b->m, "blk: a %u-byte segment, size_max %u", max_seg, b->size_max);
-	if (b->nreq < VFB_MAX_LOG)
-		b->log[b->nreq] = (struct vfb_req){type, sector, len, nd, max_seg};
-	b->nreq++;
+	if (b->nreq <= VFB_MAX_LOG) {
+		b->log[b->nreq - 1].len = len;
+		b->log[b->nreq - 1].segs = nd;
+		b->log[b->nreq - 1].max_seg = max_seg;
+	}
 
 	uint32_t written;
 	uint8_t status = execute(b, type, sector, data, nd, len, &written);

@@ -10,6 +10,9 @@
  *   - no OUT (nor FLUSH) to a device that offers RO; no FLUSH unless FLUSH was negotiated;
  *   - at most seg_max data segments when SEG_MAX was negotiated, none longer than size_max
  *     when SIZE_MAX was;
+ *   - DISCARD and WRITE_ZEROES only when negotiated, their data device-readable ranges of 16
+ *     bytes (sector, num_sectors, flags), at most max_*_seg of them, each of 1 to
+ *     max_*_sectors sectors inside the disk, no unmap flag on a discard, no other flag;
  *   - the status byte and the read data are written by the device only.
  * Config (5.2.4) is written from the fields below by vfb_init / vfb_config.
  */
@@ -29,10 +32,15 @@
 #define VFB_F_BLK_SIZE 6
 #define VFB_F_FLUSH 9
 #define VFB_F_TOPOLOGY 10
+#define VFB_F_CONFIG_WCE 11
+#define VFB_F_DISCARD 13
+#define VFB_F_WRITE_ZEROES 14
 #define VFB_T_IN 0
 #define VFB_T_OUT 1
 #define VFB_T_FLUSH 4
 #define VFB_T_GET_ID 8
+#define VFB_T_DISCARD 11
+#define VFB_T_WRITE_ZEROES 13
 #define VFB_S_OK 0
 #define VFB_S_IOERR 1
 #define VFB_S_UNSUPP 2
@@ -45,6 +53,12 @@ struct vfb {
 	uint64_t capacity;       /* 512-byte sectors */
 	/* config, as offered (vfb_config writes them into the model's device config) */
 	uint32_t size_max, seg_max, blk_size;
+	uint8_t physical_block_exp, alignment_offset, writeback;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
 	char serial[20];         /* GET_ID's answer: NUL-padded, all 20 bytes may be used */
 	/* misbehaviour */
 	uint64_t ioerr_sector;   /* a request covering this sector fails with IOERR ... */
@@ -63,6 +77,8 @@ struct vfb {
 		uint32_t len;        /* data bytes */
 		unsigned segs;       /* data segments */
 		uint32_t max_seg;    /* longest data segment */
+		uint64_t range_sector; /* DISCARD / WRITE_ZEROES: the first range */
+		uint32_t range_sectors, range_flags, ranges;
 	} log[VFB_MAX_LOG];
 	unsigned nheld;
 	uint16_t held[256];

@@ -26,6 +26,8 @@ and checks every byte -- the filled range holds the fill byte, everything else i
     finds the change through the ISR's config bit);
   * a 4096-byte logical block disk: requests that are not whole blocks refused by the driver,
     whole-block I/O and the soak work; a 20-byte serial;
+  * DISCARD and WRITE_ZEROES on pci and mmio: the host reads zeroes where the guest zeroed or
+    discarded, and nothing else changed;
   * `blk bench` fields; in poll mode no interrupts; at qd=32 with EVENT_IDX fewer than one
     kick per two requests.
 
@@ -419,6 +421,33 @@ def test_4k_logical_blocks(boot, tmp_path):
     assert after[:4096 * SECTOR] == bytes(sectors(before, 0, 8)) + b"\x22" * 296 * SECTOR + \
         before[304 * SECTOR:4096 * SECTOR]
     assert after[6144 * SECTOR:] == before[6144 * SECTOR:]
+
+
+@pytest.mark.parametrize("machine", ["q35", "microvm"])
+def test_discard_and_write_zeroes(boot, tmp_path, machine):
+    """DISCARD and WRITE_ZEROES on QEMU's device (raw image, discard=unmap): the host reads the
+    image afterwards. Zeroed and discarded ranges read zeroes (a discard on a raw file punches
+    a hole; the ranges are 4 KiB-aligned so the file system can), nothing else changed; the
+    limits QEMU offers are listed; past the end is refused before the device sees it; the
+    counters count what was sent."""
+    img = tmp_path / "disk.img"
+    before = make_image(img, seed=81)
+    bus, extra = bus_args(machine, "modern")
+    out = script(boot, [
+        "blk", "blk zero vda 100 50", "echo rc=$?", "blk discard vda 1024 64", "echo rc=$?",
+        "blk zero vda 2048 8 unmap", "echo rc=$?", "blk zero vda 32760 16", "echo rc=$?",
+        "virtio",
+    ], drive(img, drive_opts="discard=unmap", bus=bus) + extra, machine=machine)
+    listing = output_of(out, "blk")
+    assert re.search(r"^  discard: \d+ sectors per range, \d+ ranges", listing, re.M), listing
+    assert re.search(r"^  write zeroes: \d+ sectors per range, \d+ ranges", listing, re.M)
+    assert statuses(out) == [0, 0, 0, 1]
+    assert "past the end of the disk" in output_of(out, "blk zero vda 32760 16")
+    assert "reset" not in out, out[-3000:]
+    body = output_of(out, "virtio")
+    assert re.search(r"disk vda: .* errors=0 unsupported=0 discards=1 zeroes=2", body), body
+    zeros = {100: bytes(50 * SECTOR), 1024: bytes(64 * SECTOR), 2048: bytes(8 * SECTOR)}
+    assert_image(img, before, zeros)
 
 
 # -- blkdebug fault injection --------------------------------------------------------------------

@@ -40,6 +40,35 @@ static const char *const blk_feature_names[24] = {
 	[VIRTIO_BLK_F_WRITE_ZEROES] = "WRITE_ZEROES",
 };
 
+/* The ranges of a DISCARD or WRITE_ZEROES request (5.2.6.1): each whole logical blocks, at
+ * most the device's sectors per range, inside the disk, with only the flags the type allows;
+ * at most its ranges per request. 0 or the errno vblk_submit returns. */
+static int check_ranges(const struct vblk_info *in, const struct blk_req *r)
+{
+	bool zeroes = r->type == VIRTIO_BLK_T_WRITE_ZEROES;
+	if (!(zeroes ? in->write_zeroes : in->discard))
+		return -EOPNOTSUPP;
+	if (in->read_only)
+		return -EROFS;
+	const size_t one = sizeof(struct virtio_blk_discard_write_zeroes);
+	uint32_t n = r->len / one;
+	if (r->len == 0 || r->len % one || n > (zeroes ? in->max_write_zeroes_seg : in->max_discard_seg))
+		return -EINVAL;
+	uint32_t max = zeroes ? in->max_write_zeroes_sectors : in->max_discard_sectors;
+	uint32_t flags = zeroes && in->write_zeroes_may_unmap ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+	uint64_t per_block = in->blk_size / VIRTIO_BLK_SECTOR;
+	const struct virtio_blk_discard_write_zeroes *g = r->buf;
+	for (uint32_t i = 0; i < n; i++) {
+		if (g[i].num_sectors == 0 || g[i].num_sectors > max || (g[i].flags & ~flags))
+			return -EINVAL;
+		if (g[i].sector > in->capacity || g[i].num_sectors > in->capacity - g[i].sector)
+			return -ERANGE;
+		if ((g[i].sector | g[i].num_sectors) & (per_block - 1))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 unsigned vblk_count(void)
 {
 	return ndisks;
@@ -204,6 +233,14 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
 			return -EINVAL;
 		r->sector = 0;
 		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		int err = check_ranges(in, r);
+		if (err)
+			return err;
+		r->sector = 0; /* 5.2.6: unused but for reads and writes; the ranges say where */
+		break;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -223,7 +260,9 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
 	r->sg[nsg++] = (struct vq_sg){&r->status, 1};
 	/* Readable first, then writable (2.7.4.2): header (+ data for a write) | (data for a
 	 * read +) status. */
-	unsigned out = write ? 1 + (unsigned)ndata : 1;
+	bool data_out = write || r->type == VIRTIO_BLK_T_DISCARD ||
+			r->type == VIRTIO_BLK_T_WRITE_ZEROES; /* the ranges are the device's to read */
+	unsigned out = data_out ? 1 + (unsigned)ndata : 1;
 	unsigned inn = nsg - out;
 
 	unsigned long fl = virtio_lock();
@@ -239,6 +278,10 @@ int vblk_submit(struct vblk *d, struct blk_req *r, bool kick)
 			d->info.writes++;
 		else if (r->type == VIRTIO_BLK_T_FLUSH)
 			d->info.flushes++;
+		else if (r->type == VIRTIO_BLK_T_DISCARD)
+			d->info.discards++;
+		else if (r->type == VIRTIO_BLK_T_WRITE_ZEROES)
+			d->info.zeroes++;
 	}
 	return err;
 }
@@ -336,6 +379,47 @@ int vblk_flush(struct vblk *d)
 	return sync_one(d, &r);
 }
 
+/* One range per request, each as long as the device takes (whole logical blocks). */
+static int ranges(struct vblk *d, uint32_t type, uint64_t sector, uint64_t sectors, uint32_t flags)
+{
+	const struct vblk_info *in = &d->info;
+	bool zeroes = type == VIRTIO_BLK_T_WRITE_ZEROES;
+	if (d->vd->failed || !d->vq)
+		return -EIO;
+	if (!(zeroes ? in->write_zeroes : in->discard))
+		return -EOPNOTSUPP;
+	uint32_t max = zeroes ? in->max_write_zeroes_sectors : in->max_discard_sectors;
+	uint32_t step = max / (in->blk_size / VIRTIO_BLK_SECTOR) * (in->blk_size / VIRTIO_BLK_SECTOR);
+	if (sectors == 0 || step == 0)
+		return -EINVAL;
+	while (sectors) {
+		struct virtio_blk_discard_write_zeroes g = {
+			.sector = sector,
+			.num_sectors = (uint32_t)(sectors < step ? sectors : step),
+			.flags = flags,
+		};
+		struct blk_req r = {.type = type, .buf = &g, .len = sizeof(g)};
+		int err = sync_one(d, &r);
+		if (err)
+			return err;
+		sector += g.num_sectors;
+		sectors -= g.num_sectors;
+	}
+	return 0;
+}
+
+int vblk_discard(struct vblk *d, uint64_t sector, uint64_t sectors)
+{
+	return ranges(d, VIRTIO_BLK_T_DISCARD, sector, sectors, 0);
+}
+
+int vblk_write_zeroes(struct vblk *d, uint64_t sector, uint64_t sectors, bool unmap)
+{
+	/* The unmap flag only means something where the device says it may deallocate. */
+	uint32_t flags = unmap && d->info.write_zeroes_may_unmap ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+	return ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, sector, sectors, flags);
+}
+
 static int get_id(struct vblk *d)
 {
 	static uint8_t id[VIRTIO_BLK_ID_BYTES];
@@ -390,6 +474,53 @@ static void blk_reset_done(struct virtio_device *vd)
 	d->vq = NULL; /* vblk_submit refuses until probe sets it again */
 }
 
+/* The optional groups of 5.2.4 whose features were negotiated: topology, the cache mode, the
+ * discard and write-zeroes limits. A limit of 0 is taken as "none" (segments: one). */
+static int read_optional_config(struct vblk *d)
+{
+	struct virtio_device *vd = d->vd;
+	struct vblk_info *in = &d->info;
+	struct virtio_blk_topology t = {0};
+	int err = 0;
+	if (virtio_has_feature(vd, VIRTIO_BLK_F_TOPOLOGY) &&
+	    !(err = virtio_cread(vd, struct virtio_blk_config, topology, &t))) {
+		in->physical_block_exp = t.physical_block_exp;
+		in->alignment_offset = t.alignment_offset;
+		in->min_io_size = t.min_io_size;
+		in->opt_io_size = t.opt_io_size;
+	}
+	in->wce = virtio_has_feature(vd, VIRTIO_BLK_F_CONFIG_WCE);
+	uint8_t wb = 0;
+	if (!err && in->wce && !(err = virtio_cread(vd, struct virtio_blk_config, writeback, &wb)))
+		in->writeback = wb != 0;
+	in->discard = virtio_has_feature(vd, VIRTIO_BLK_F_DISCARD);
+	if (!err && in->discard &&
+	    !(err = virtio_cread(vd, struct virtio_blk_config, max_discard_sectors,
+				 &in->max_discard_sectors)) &&
+	    !(err = virtio_cread(vd, struct virtio_blk_config, max_discard_seg,
+				 &in->max_discard_seg)))
+		err = virtio_cread(vd, struct virtio_blk_config, discard_sector_alignment,
+				   &in->discard_sector_alignment);
+	in->write_zeroes = virtio_has_feature(vd, VIRTIO_BLK_F_WRITE_ZEROES);
+	uint8_t may_unmap = 0;
+	if (!err && in->write_zeroes &&
+	    !(err = virtio_cread(vd, struct virtio_blk_config, max_write_zeroes_sectors,
+				 &in->max_write_zeroes_sectors)) &&
+	    !(err = virtio_cread(vd, struct virtio_blk_config, max_write_zeroes_seg,
+				 &in->max_write_zeroes_seg)))
+		err = virtio_cread(vd, struct virtio_blk_config, write_zeroes_may_unmap, &may_unmap);
+	in->write_zeroes_may_unmap = may_unmap != 0;
+	if (!in->max_discard_sectors)
+		in->max_discard_sectors = UINT32_MAX;
+	if (!in->max_discard_seg)
+		in->max_discard_seg = 1;
+	if (!in->max_write_zeroes_sectors)
+		in->max_write_zeroes_sectors = UINT32_MAX;
+	if (!in->max_write_zeroes_seg)
+		in->max_write_zeroes_seg = 1;
+	return err;
+}
+
 static int blk_probe(struct virtio_device *vd)
 {
 	struct vblk *d = vd->priv; /* set: a re-initialisation after a reset; same disk, name */
@@ -407,7 +538,8 @@ static int blk_probe(struct virtio_device *vd)
 	uint64_t want = VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
 			VIRTIO_BIT(VIRTIO_BLK_F_GEOMETRY) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
 			VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
-			VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY);
+			VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) | VIRTIO_BIT(VIRTIO_BLK_F_CONFIG_WCE) |
+			VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	int err = virtio_negotiate(vd, want);
 	if (err)
 		return err;
@@ -424,6 +556,8 @@ static int blk_probe(struct virtio_device *vd)
 		err = virtio_cread(vd, struct virtio_blk_config, seg_max, &in->seg_max);
 	if (!err && virtio_has_feature(vd, VIRTIO_BLK_F_SIZE_MAX))
 		err = virtio_cread(vd, struct virtio_blk_config, size_max, &in->size_max);
+	if (!err)
+		err = read_optional_config(d);
 	if (err) {
 		virtio_fail(vd, "cannot read a consistent configuration (%d)", err);
 		return err;
@@ -473,6 +607,20 @@ static int blk_probe(struct virtio_device *vd)
 		   (unsigned long long)(in->capacity >> 11), in->blk_size, in->seg_max,
 		   in->size_max, in->read_only ? ", read-only" : "",
 		   in->flush ? ", flush" : "", in->id);
+	if (virtio_has_feature(vd, VIRTIO_BLK_F_TOPOLOGY))
+		virtio_log("%s: topology: %u logical blocks per physical, alignment offset %u, "
+			   "min I/O %u, optimal I/O %u blocks\n", in->name,
+			   1u << (in->physical_block_exp & 31), in->alignment_offset,
+			   in->min_io_size, in->opt_io_size);
+	if (in->wce)
+		virtio_log("%s: cache: %s\n", in->name, in->writeback ? "writeback" : "writethrough");
+	if (in->discard)
+		virtio_log("%s: discard: up to %u sectors x %u ranges, alignment %u\n", in->name,
+			   in->max_discard_sectors, in->max_discard_seg, in->discard_sector_alignment);
+	if (in->write_zeroes)
+		virtio_log("%s: write zeroes: up to %u sectors x %u ranges%s\n", in->name,
+			   in->max_write_zeroes_sectors, in->max_write_zeroes_seg,
+			   in->write_zeroes_may_unmap ? ", may unmap" : "");
 	return 0;
 }
 
@@ -480,11 +628,12 @@ static void blk_describe(struct virtio_device *vd, int (*out)(const char *fmt, .
 {
 	const struct vblk_info *in = &((struct vblk *)vd->priv)->info;
 	out("  disk %s: %llu sectors, %s, id \"%s\", reads=%llu writes=%llu flushes=%llu "
-	    "errors=%llu unsupported=%llu\n",
+	    "errors=%llu unsupported=%llu discards=%llu zeroes=%llu\n",
 	    in->name, (unsigned long long)in->capacity, in->read_only ? "ro" : "rw", in->id,
 	    (unsigned long long)in->reads, (unsigned long long)in->writes,
 	    (unsigned long long)in->flushes, (unsigned long long)in->errors,
-	    (unsigned long long)in->unsupported);
+	    (unsigned long long)in->unsupported, (unsigned long long)in->discards,
+	    (unsigned long long)in->zeroes);
 }
 
 static const struct virtio_driver blk_driver = {

@@ -47,16 +47,30 @@ struct virtio_blk_config {
 		uint16_t min_io_size;       /* in logical blocks */
 		uint32_t opt_io_size;
 	} topology;
-	uint8_t writeback;
+	uint8_t writeback;       /* CONFIG_WCE: 1 writeback, 0 writethrough */
 	uint8_t unused0;
 	uint16_t num_queues;
+	uint32_t max_discard_sectors;      /* DISCARD: per range */
+	uint32_t max_discard_seg;          /* DISCARD: ranges per request */
+	uint32_t discard_sector_alignment; /* DISCARD: where the device may split one */
+	uint32_t max_write_zeroes_sectors; /* WRITE_ZEROES: per range */
+	uint32_t max_write_zeroes_seg;     /* WRITE_ZEROES: ranges per request */
+	uint8_t write_zeroes_may_unmap;    /* WRITE_ZEROES: the unmap flag may deallocate */
+	uint8_t unused1[3];
 } __attribute__((packed));
+
+_Static_assert(offsetof(struct virtio_blk_config, topology) == 24, "5.2.4 layout");
+_Static_assert(offsetof(struct virtio_blk_config, writeback) == 32, "5.2.4 layout");
+_Static_assert(offsetof(struct virtio_blk_config, max_discard_sectors) == 36, "5.2.4 layout");
+_Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56, "5.2.4 layout");
 
 /* 5.2.6 Device operation: request types and status values. */
 #define VIRTIO_BLK_T_IN     0
 #define VIRTIO_BLK_T_OUT    1
 #define VIRTIO_BLK_T_FLUSH  4
 #define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
 #define VIRTIO_BLK_S_OK     0
 #define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
@@ -70,6 +84,14 @@ struct virtio_blk_outhdr {
 	uint64_t sector;
 };
 
+/* 5.2.6: the data of DISCARD and WRITE_ZEROES, one per range. */
+struct virtio_blk_discard_write_zeroes {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1u
+
 #define VBLK_MAX_SEGS 64
 
 struct vblk;
@@ -79,7 +101,9 @@ struct blk_req {
 	uint32_t type;        /* VIRTIO_BLK_T_* */
 	uint64_t sector;      /* 512-byte units */
 	void *buf;            /* data (kernel memory: identity-mapped and contiguous) */
-	uint32_t len;         /* bytes; a multiple of 512 for IN/OUT, 0 for FLUSH */
+	uint32_t len;         /* bytes; a multiple of 512 for IN/OUT, 0 for FLUSH; for DISCARD
+			       * and WRITE_ZEROES the bytes of an array of
+			       * virtio_blk_discard_write_zeroes ranges at buf */
 	void (*done)(struct blk_req *r);
 	void *ctx;
 	/* Filled by the driver. */
@@ -98,8 +122,20 @@ struct vblk_info {
 	uint32_t seg_max, size_max;
 	uint32_t max_request; /* bytes one request can carry from a page-aligned buffer */
 	bool read_only, flush;
+	/* TOPOLOGY (0 when not offered): logical blocks per physical block (log2), the first
+	 * aligned logical block, suggested minimum and optimal I/O sizes in logical blocks. */
+	uint8_t physical_block_exp, alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	/* CONFIG_WCE: the cache mode the device reports (writeback: flushes matter). */
+	bool wce, writeback;
+	/* DISCARD / WRITE_ZEROES: offered, and their limits (a 0 from the device: none). */
+	bool discard, write_zeroes, write_zeroes_may_unmap;
+	uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
 	char id[VIRTIO_BLK_ID_BYTES + 1]; /* serial, "" when GET_ID is unsupported */
 	uint64_t reads, writes, flushes, errors; /* requests queued; failed (all causes) */
+	uint64_t discards, zeroes; /* DISCARD and WRITE_ZEROES requests queued */
 	uint64_t unsupported;   /* of the errors: the device answered UNSUPP (-EOPNOTSUPP) */
 };
 
@@ -126,12 +162,19 @@ void vblk_kick(struct vblk *d);
 /* Harvest completions now (poll paths; harmless in irq mode). */
 void vblk_poll(struct vblk *d);
 /* Wait (per the device's mode) until cond(arg) holds. 0, -EIO, -ETIMEDOUT. On an error the
- * device is abandoned (reset, FAILED): requests still in flight never complete, and their
- * memory is the caller's again. */
+ * device is reset and re-initialised (virtio_recover, docs/FAILURES.md): every request still
+ * in flight completes with -EIO, and its memory is the caller's again. */
 int vblk_wait(struct vblk *d, bool (*cond)(void *arg), void *arg, uint64_t timeout_ns);
 
 /* Synchronous I/O: read or write len bytes at sector; splits to fit seg_max/size_max. */
 int vblk_io(struct vblk *d, uint32_t type, uint64_t sector, void *buf, size_t len);
 int vblk_flush(struct vblk *d);
+/* Synchronous DISCARD (the device may deallocate the sectors; what they read afterwards is
+ * undefined) and WRITE_ZEROES (they read zeroes; unmap lets the device deallocate them too,
+ * where write_zeroes_may_unmap says it may). sectors >= 1; split at the device's per-range
+ * limit. -EOPNOTSUPP without the feature, -ERANGE past capacity, -EROFS on a read-only disk,
+ * -EINVAL for a range that is not whole logical blocks. */
+int vblk_discard(struct vblk *d, uint64_t sector, uint64_t sectors);
+int vblk_write_zeroes(struct vblk *d, uint64_t sector, uint64_t sectors, bool unmap);
 
 #endif
