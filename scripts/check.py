@@ -2,7 +2,8 @@
 """Run every test of `make check` and print one summary line at the end.
 
 Parts, in order: host unit tests (cmocka, TAP output), fuzz smoke runs (libFuzzer, a few
-seconds each), benchmark smoke runs (bench/run.py --smoke), the tree tests (tests/tree: the
+seconds each), benchmark smoke runs (bench/run.py --smoke), the two-thread ring test
+(build/bench/ringtest --check), the tree tests (tests/tree: the
 build from a clean tree), the coverage report (make coverage, at least 90 % of the portable
 code's lines), and the QEMU system tests
 (pytest, tests/system), once per QEMU given with --qemu. Each part's own output is shown, then
@@ -58,6 +59,20 @@ def run_bench_smoke():
     if p.returncode == 0:
         return 1, 0
     print("FAILED: bench smoke run")
+    return 0, 1
+
+
+def run_ring_threads():
+    """The two-thread test of the ring's ordering rules: build/bench/ringtest --check runs a
+    driver thread and a device thread on one ring in every format and mode; a lost kick or
+    interrupt stalls it, and its watchdog fails it (bench/ringtest/ringtest.c)."""
+    print("== two-thread ring test: build/bench/ringtest --check", flush=True)
+    p = subprocess.run([os.path.join(ROOT, BUILD, "bench", "ringtest"), "--check"],
+                       stdout=subprocess.DEVNULL)
+    if p.returncode == 0:
+        print("ringtest --check: every configuration completed")
+        return 1, 0
+    print("FAILED: ringtest --check")
     return 0, 1
 
 
@@ -146,6 +161,7 @@ def main():
         ("host unit tests", lambda: run_host_tests(a.host)),
         ("fuzz smoke runs", lambda: run_fuzz_smoke(a.fuzz, a.fuzz_seconds)),
         ("bench smoke run", run_bench_smoke),
+        ("two-thread ring test", run_ring_threads),
         ("tree tests", run_tree_tests),
         ("coverage", run_coverage),
     ]:

@@ -15,10 +15,17 @@
  * most one kick per batch) whenever that many descriptors are free, and harvests completions.
  * Each request is one device-writable 64-byte segment that the device "fills" (len = 64).
  *
+ * --check (make check's two-thread test of the ordering rules): every configuration in both
+ * modes, with a watchdog. A lost kick or interrupt (a barrier or a re-check missing: the
+ * device sleeps on a kick the driver decided not to send, or the driver on an interrupt the
+ * device decided not to raise) stalls a run for good; no completion for STALL_SECONDS fails
+ * it, as does a lost request, a wrong length or a broken queue. The watchdog bounds liveness,
+ * not speed: a run completes requests every few microseconds, on a host ten times slower too.
+ *
  * Output, one line per configuration, key=value fields (parsed by bench/run.py):
  *   bench=ring format=split mode=notify event_idx=1 batch=16 cb=normal requests=N ns_per_req=...
  *   kicks_per_req=... irqs_per_req=... spurious_per_req=...
- * Usage: ringtest [--smoke] [--count N]
+ * Usage: ringtest [--smoke] [--check] [--count N]
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -40,6 +47,11 @@
 
 #define RING_SIZE 256
 #define BUF_LEN   64
+#define STALL_SECONDS 30
+
+/* Completions so far, for the watchdog (--check). */
+static _Atomic unsigned long progress;
+static const char *_Atomic current = "";
 
 /* ---- wake-ups: a sequence counter + futex, like an eventfd ---------------------------------- */
 
@@ -362,6 +374,8 @@ static int run_one(struct run *r)
 			completed++;
 			got++;
 		}
+		if (got)
+			atomic_fetch_add_explicit(&progress, got, memory_order_relaxed);
 		if (n || got)
 			continue;
 		if (virtqueue_is_broken(r->vq))
@@ -410,22 +424,52 @@ static int run_one(struct run *r)
 	return ret;
 }
 
+/* --check: fail the whole program when no request completes for STALL_SECONDS. */
+static void *watchdog(void *arg)
+{
+	(void)arg;
+	unsigned long last = atomic_load(&progress);
+	for (unsigned still = 0;; ) {
+		sleep(1);
+		unsigned long now = atomic_load(&progress);
+		still = now == last ? still + 1 : 0;
+		last = now;
+		if (still >= STALL_SECONDS) {
+			fprintf(stderr, "ringtest: check: no completion for %u s in %s: a kick or an "
+				"interrupt was lost\n", STALL_SECONDS, atomic_load(&current));
+			fflush(stderr);
+			_exit(1);
+		}
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long count = 300000;
 	static const unsigned batches[] = {1, 16, 64};
 	int failed = 0;
+	bool check = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--smoke")) {
 			count = 2000;
+		} else if (!strcmp(argv[i], "--check")) {
+			check = true;
 		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
 			count = strtoul(argv[++i], NULL, 0);
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--count N]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--smoke] [--check] [--count N]\n", argv[0]);
 			return 2;
 		}
 	}
+	if (check) {
+		pthread_t w;
+		pthread_create(&w, NULL, watchdog, NULL);
+		pthread_detach(w);
+	}
+	static const char *const formats[] = {"split", "packed", "split-in-order",
+					      "packed-in-order"};
 	for (int fmt = 0; fmt < 4; fmt++)
 	for (int m = 0; m < 2; m++) {
 		for (int ev = 0; ev < 2; ev++) {
@@ -441,6 +485,12 @@ int main(int argc, char **argv)
 						.batch = batches[b],
 						.total = count,
 					};
+					static char what[96];
+					snprintf(what, sizeof(what),
+						 "format=%s mode=%s event_idx=%d batch=%u%s",
+						 formats[fmt], m ? "notify" : "poll", ev,
+						 batches[b], del ? " delayed" : "");
+					atomic_store(&current, what);
 					if (run_one(&r) != 0)
 						failed = 1;
 				}
