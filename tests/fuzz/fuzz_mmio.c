@@ -1,7 +1,9 @@
 /*
  * libFuzzer target: a hostile virtio-mmio device against the mmio transport and the virtio
  * device core, through the register and configuration path, and (when the input makes it a
- * disk) against the virtio-blk driver: its configuration, completions and status bytes.
+ * disk) against the virtio-blk driver: its configuration, completions and status bytes; (when
+ * it makes it a NIC) against the virtio-net receive path: headers, num_buffers merges, runts
+ * and oversized frames, in buffers the device fills with input bytes and lengths it chooses.
  *
  * The device behind the window answers honestly (a plain version 1 or 2 device) until the
  * input tells it to lie: the first bytes pick the identification registers (magic, version,
@@ -23,7 +25,9 @@
  *   - after teardown no DMA memory is left, unless a reset never completed (the device is
  *     dead and its queues are kept, docs/FAILURES.md);
  *   - as a disk: every call returns one of the errors virtio_blk.h documents, and a read
- *     never writes past its buffer.
+ *     never writes past its buffer;
+ *   - as a NIC: every frame handed to the stack is 14 to 1514 bytes, inside memory the
+ *     driver owns, and given back once; transmit returns a documented result.
  *
  * The transport and the device table keep static tables; this file includes their sources to
  * empty them between inputs.
@@ -44,6 +48,7 @@
 #include "drivers/virtio/core/virtio_devices.c"
 #include "drivers/virtio/mmio/virtio_mmio.c"
 #include "drivers/virtio/blk/virtio_blk.c"
+#include "drivers/virtio/net/virtio_net.c"
 
 #define FUZZ_TYPE 42
 #define WINDOW 0x200
@@ -215,8 +220,36 @@ static uint32_t blk_complete(uint8_t *desc, uint16_t num, uint16_t head)
 	return take() < d.lie_rate ? take32() : writable;
 }
 
+/* A NIC's receive of the chain at head: the writable bytes filled with input (the header's
+ * num_buffers among them), and a used length of the input's choosing, mostly within what was
+ * offered. Returns the used length. */
+static uint32_t net_rx_complete(uint8_t *desc, uint16_t num, uint16_t head)
+{
+	uint32_t writable = 0;
+	for (unsigned i = head, steps = 0; i < num && steps++ < num;) {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+		memcpy(&addr, desc + 16 * i, 8);
+		memcpy(&len, desc + 16 * i + 8, 4);
+		memcpy(&flags, desc + 16 * i + 12, 2);
+		memcpy(&next, desc + 16 * i + 14, 2);
+		if ((flags & 2) && !(flags & 4)) {
+			uint8_t *p = (uint8_t *)(uintptr_t)addr;
+			for (uint32_t k = 0; k < len && k < 64; k++)
+				p[k] = (uint8_t)take();
+			writable += len;
+		}
+		if (!(flags & 1))
+			break;
+		i = next;
+	}
+	uint32_t len = take() < d.lie_rate ? take32() : writable ? take32() % (writable + 1) : 0;
+	return len;
+}
+
 /* The driver notified queue q: complete what is available (honestly: the heads, length 0;
- * a disk writes its status), or forge used elements. */
+ * a disk writes its status, a NIC fills receive buffers), or forge used elements. */
 static void device_notify(unsigned q)
 {
 	uint8_t *desc, *avail, *used;
@@ -238,7 +271,9 @@ static void device_notify(unsigned q)
 		for (unsigned guard = 0; d.last_avail[q] != aidx && guard < num; guard++) {
 			uint16_t head;
 			memcpy(&head, avail + 4 + 2 * (d.last_avail[q] % num), 2);
-			uint32_t e[2] = {head, d.id == VIRTIO_ID_BLOCK ? blk_complete(desc, num, head) : 0};
+			uint32_t e[2] = {head, d.id == VIRTIO_ID_BLOCK		  ? blk_complete(desc, num, head)
+					       : d.id == VIRTIO_ID_NET && q == 0 ? net_rx_complete(desc, num, head)
+										 : 0};
 			memcpy(used + 4 + 8 * (d.used_idx[q] % num), e, 8);
 			d.used_idx[q]++;
 			d.last_avail[q]++;
@@ -449,6 +484,61 @@ static const struct virtio_driver fuzz_driver = {
 	.probe = fuzz_probe,
 };
 
+/* ---- the network stack, played by the harness ---- */
+
+static struct netdev *the_nd;
+static unsigned lent; /* receive buffers the stack holds */
+
+static void stack_rx(struct netdev *nd, void *data, size_t len, bool csum_ok, void *token)
+{
+	(void)csum_ok;
+	check(len >= 14 && len <= 1514);
+	volatile const uint8_t *p = data;
+	(void)p[0], (void)p[len - 1]; /* ASan: the whole frame is the driver's memory */
+	lent++;
+	if (take() & 1) { /* give it back now, or keep it until the end of the round */
+		nd->ops->rx_release(nd, token);
+		lent--;
+	}
+}
+
+static void stack_tx_done(struct netdev *nd, void *token)
+{
+	(void)nd;
+	check(token == (void *)1);
+}
+
+static void stack_link_changed(struct netdev *nd)
+{
+	(void)nd;
+}
+
+int netdev_register(struct netdev *nd)
+{
+	nd->rx = stack_rx;
+	nd->tx_done = stack_tx_done;
+	nd->link_changed = stack_link_changed;
+	the_nd = nd;
+	return 0;
+}
+
+/* A NIC: polls (the device answers what the driver posted), transmits, and the maintenance a
+ * main loop does (resets the driver asked for). */
+static void nic_rounds(struct netdev *nd)
+{
+	static uint8_t frame[1514];
+	lent = 0;
+	for (unsigned round = take() % 8; round > 0; round--) {
+		nd->ops->poll(nd);
+		virtio_maintain();
+		if (take() & 1) {
+			struct netdev_frag fr = {frame, 14 + take() % 1501};
+			int e = nd->ops->xmit(nd, &fr, 1, NULL, (void *)1);
+			check(e == 0 || e == -ENOSPC || e == -ENETDOWN || e == -EIO || e == -EINVAL);
+		}
+	}
+}
+
 /* A disk: reads, writes and flushes at input-chosen places, each answered as the device
  * likes; what comes back must be a documented result, and a read stays in its buffer. */
 static void disk_rounds(struct vblk *disk)
@@ -481,17 +571,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nmmio_devs = 0;
 	ndisks = 0;
 	memset(disks, 0, sizeof(disks));
+	nnics = 0;
+	memset(nics, 0, sizeof(nics));
+	the_nd = NULL;
 	now = 0;
 	virtio_host_log_quiet(true);
 	virtio_options.mode = (enum virtio_mode)(take() % 3);
 	check(virtio_register_driver(&fuzz_driver) == 0);
 	check(virtio_blk_register() == 0);
+	check(virtio_net_register() == 0);
 
 	unsigned f = take();
 	d.magic = (f & 1) ? take32() : 0x74726976;
 	d.version = (f & 6) == 2 ? 1 : (f & 6) == 4 ? take32() : 2;
-	d.id = (f & 8) ? take32() % 64 : (f & 32) ? VIRTIO_ID_BLOCK : FUZZ_TYPE;
-	d.features_lo = d.id == VIRTIO_ID_BLOCK ? take32() & 0x7fff : 0;
+	d.id = (f & 8) ? take32() % 64 : (f & 32) ? VIRTIO_ID_BLOCK : (f & 64) ? VIRTIO_ID_NET : FUZZ_TYPE;
+	d.features_lo = d.id == VIRTIO_ID_BLOCK || d.id == VIRTIO_ID_NET ? take32() & 0xffffff : 0;
 	d.size = (f & 16) ? take32() % 0x1000 : WINDOW;
 	if (d.size > WINDOW)
 		d.size = WINDOW;
@@ -518,6 +612,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtio_device *vd = virtio_device_count() ? virtio_device_at(0) : NULL;
 	if (vd && vd->driver == &blk_driver && vblk_count())
 		disk_rounds(vblk_at(0));
+	else if (vd && vd->driver == &net_driver && the_nd)
+		nic_rounds(the_nd);
 	else if (vd && vd->driver && !vd->failed && vd->nvqs) {
 		for (unsigned round = take() % 8; round > 0; round--) {
 			unsigned q = take() % vd->nvqs;
@@ -548,6 +644,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				virtqueue_destroy(v->vqs[q].vq);
 			v->nvqs = 0;
 		}
+	}
+	/* virtio-net keeps its pools for the life of the device (a kernel's NIC is never
+	 * removed): the harness gives them back. */
+	for (unsigned i = 0; i < nnics; i++) {
+		struct vnet *n = &nics[i];
+		for (unsigned k = 0; n->bufs && k < n->nbufs; k++)
+			free(n->bufs[k].bounce);
+		free(n->bufs);
+		if (n->rx_mem)
+			virtio_dma_free(n->rx_mem, (size_t)n->nbufs * RX_BUF_SIZE);
+		if (n->slots)
+			virtio_dma_free(n->slots, n->nslots * sizeof(*n->slots));
+		if (n->ctrl)
+			virtio_dma_free(n->ctrl, sizeof(*n->ctrl));
 	}
 	check(virtio_host_dma_outstanding() == 0);
 	return 0;
