@@ -37,14 +37,19 @@ void console_write(const char *s)
 	}
 }
 
-void console_printf(const char *fmt, ...)
+void console_vprintf(const char *fmt, va_list ap)
 {
 	char line[256];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	console_write(line);
+}
+
+void console_printf(const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	console_vprintf(fmt, ap);
 	va_end(ap);
-	console_write(line);
 }
 
 _Noreturn void console_exit(int code)

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 
 /* ---- memory: a page allocator over one static arena ---- */
 
@@ -64,12 +63,10 @@ uint64_t virtio_virt_to_phys(const void *p)
 
 void virtio_log(const char *fmt, ...)
 {
-	char line[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	console_vprintf(fmt, ap);
 	va_end(ap);
-	console_write(line);
 }
 
 /* ---- interrupts, waiting, time ---- */

@@ -179,18 +179,18 @@ static bool ring_of(unsigned q, uint8_t **desc, uint8_t **avail, uint8_t **used,
 	return true;
 }
 
-/* A disk's completion of the chain at head: the status byte (the chain's last descriptor)
- * written with an input-chosen value, and a used length that is the honest one (every
- * writable byte) or the input's. Returns the used length. */
-static uint32_t blk_complete(uint8_t *desc, uint16_t num, uint16_t head)
+/* The device-writable segments of the chain at head, an indirect table followed, as a device
+ * walks them (at most max; a malformed chain ends the walk). Returns how many. */
+struct wseg {
+	uint8_t *addr;
+	uint32_t len;
+};
+static unsigned writable_segments(uint8_t *desc, uint16_t num, uint16_t head, struct wseg *out,
+				  unsigned max)
 {
 	uint8_t *tab = desc;
-	unsigned n = num, i = head, steps = 0;
-	uint32_t writable = 0;
-	uint8_t *last = NULL;
-	for (;;) {
-		if (i >= n || ++steps > n)
-			return 0;
+	unsigned n = num, i = head, steps = 0, k = 0;
+	while (i < n && ++steps <= n && k < max) {
 		uint64_t addr;
 		uint32_t len;
 		uint16_t flags, next;
@@ -200,23 +200,34 @@ static uint32_t blk_complete(uint8_t *desc, uint16_t num, uint16_t head)
 		memcpy(&next, tab + 16 * i + 14, 2);
 		if (flags & 4) { /* INDIRECT */
 			if (tab != desc || len < 16)
-				return 0;
+				break;
 			tab = (uint8_t *)(uintptr_t)addr;
 			n = len / 16;
 			i = 0;
 			steps = 0;
 			continue;
 		}
-		if (flags & 2) {
-			writable += len;
-			last = len ? (uint8_t *)(uintptr_t)addr + len - 1 : last;
-		}
+		if (flags & 2)
+			out[k++] = (struct wseg){(uint8_t *)(uintptr_t)addr, len};
 		if (!(flags & 1))
 			break;
 		i = next;
 	}
-	if (last)
-		*last = (uint8_t)(take() % 4); /* OK, IOERR, UNSUPP, or no known status */
+	return k;
+}
+
+/* A disk's completion of the chain at head: the status byte (the last writable byte) written
+ * with an input-chosen value, and a used length that is the honest one (every writable byte)
+ * or the input's. Returns the used length. */
+static uint32_t blk_complete(uint8_t *desc, uint16_t num, uint16_t head)
+{
+	struct wseg w[80];
+	unsigned n = writable_segments(desc, num, head, w, 80);
+	uint32_t writable = 0;
+	for (unsigned k = 0; k < n; k++)
+		writable += w[k].len;
+	if (n && w[n - 1].len)
+		w[n - 1].addr[w[n - 1].len - 1] = (uint8_t)(take() % 4); /* OK, IOERR, UNSUPP, junk */
 	return take() < d.lie_rate ? take32() : writable;
 }
 
@@ -225,27 +236,15 @@ static uint32_t blk_complete(uint8_t *desc, uint16_t num, uint16_t head)
  * offered. Returns the used length. */
 static uint32_t net_rx_complete(uint8_t *desc, uint16_t num, uint16_t head)
 {
+	struct wseg w[4];
+	unsigned n = writable_segments(desc, num, head, w, 4);
 	uint32_t writable = 0;
-	for (unsigned i = head, steps = 0; i < num && steps++ < num;) {
-		uint64_t addr;
-		uint32_t len;
-		uint16_t flags, next;
-		memcpy(&addr, desc + 16 * i, 8);
-		memcpy(&len, desc + 16 * i + 8, 4);
-		memcpy(&flags, desc + 16 * i + 12, 2);
-		memcpy(&next, desc + 16 * i + 14, 2);
-		if ((flags & 2) && !(flags & 4)) {
-			uint8_t *p = (uint8_t *)(uintptr_t)addr;
-			for (uint32_t k = 0; k < len && k < 64; k++)
-				p[k] = (uint8_t)take();
-			writable += len;
-		}
-		if (!(flags & 1))
-			break;
-		i = next;
+	for (unsigned k = 0; k < n; k++) {
+		for (uint32_t b = 0; b < w[k].len && b < 64; b++)
+			w[k].addr[b] = (uint8_t)take();
+		writable += w[k].len;
 	}
-	uint32_t len = take() < d.lie_rate ? take32() : writable ? take32() % (writable + 1) : 0;
-	return len;
+	return take() < d.lie_rate ? take32() : writable ? take32() % (writable + 1) : 0;
 }
 
 /* The driver notified queue q: complete what is available (honestly: the heads, length 0;
