@@ -679,6 +679,27 @@ static void test_topology_only_with_the_feature(void **state)
 }
 ISOLATED(test_topology_only_with_the_feature)
 
+
+/* seg_max, size_max and the discard limits are valid only with their features (5.2.4): the
+ * same config without them is not taken (a seg_max of 1 there would cut every request). */
+static void test_optional_limits_only_with_their_features(void **state)
+{
+	(void)state;
+	model(0);
+	blk.seg_max = 1;
+	blk.size_max = 512;
+	struct vblk *d = boot_ok();
+	assert_int_equal(vblk_info(d)->seg_max, 0);
+	assert_int_equal(vblk_info(d)->size_max, 0);
+	assert_false(vblk_info(d)->discard);
+	unsigned before = blk.nreq;
+	assert_int_equal(vblk_discard(d, 0, 8), -EOPNOTSUPP);
+	assert_int_equal(blk.nreq, before);
+	read_large(d, 0, 16 * 4096);
+	assert_int_equal(blk.nreq, before + 1); /* one request, not sixteen or more */
+}
+ISOLATED(test_optional_limits_only_with_their_features)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_get_id_short_and_unsupported_isolated),
 		cmocka_unit_test(test_get_id_unsupp_isolated),
 		cmocka_unit_test(test_torn_config_fails_the_probe_isolated),
+		cmocka_unit_test(test_optional_limits_only_with_their_features_isolated),
 		cmocka_unit_test(test_write_zeroes_isolated),
 		cmocka_unit_test(test_write_zeroes_may_unmap_isolated),
 		cmocka_unit_test(test_discard_isolated),

@@ -1061,9 +1061,44 @@ static void test_abandon_resets_before_buffers_are_reused(void **state)
 }
 ISOLATED(test_abandon_resets_before_buffers_are_reused)
 
+
+/* 4.1.2.1: vendor 0x1AF4 with a device id 0x1000 through 0x107F is virtio, nothing else is: not
+ * an ivshmem device (1af4:1110) or a virtio device id under another vendor, and a legacy id
+ * (0x1000..0x103F) takes its type from the subsystem id, not the device id. */
+static void test_pci_ids_outside_virtio(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t vendor, device;
+	} cases[] = {{0x1af4, 0x1110}, {0x1af4, 0x0fff}, {0x1af4, 0x1080}, {0x1234, 0x1044}};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			model(VFD_MODERN, ID_RNG);
+			vfd_build(&dev, &fake);
+			struct fake_fn *fn = fake_find(&fake, VFD_BUS, VFD_DEV, 0);
+			fake_set16(fn, 0x00, cases[i].vendor);
+			fake_set16(fn, 0x02, cases[i].device);
+			assert_int_equal(pci_init(fake.cfg_size), 2);
+			assert_int_equal(virtio_pci_register(), 0);
+			pci_probe_all();
+			_exit(virtio_device_count() == 0 && dev.status_writes == 0 ? 0 : 1);
+		}
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			fail_msg("%04x:%04x was taken for a virtio device", cases[i].vendor,
+				 cases[i].device);
+	}
+}
+ISOLATED(test_pci_ids_outside_virtio)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pci_ids_outside_virtio_isolated),
 		cmocka_unit_test(test_modern_init_sequence_isolated),
 		cmocka_unit_test(test_legacy_init_sequence_isolated),
 		cmocka_unit_test(test_reset_waits_for_zero_isolated),

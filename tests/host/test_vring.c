@@ -256,6 +256,22 @@ static void test_single_segment(void **state)
 	fx_free(f);
 }
 
+/* 2.7.5.3.1: an indirect table has at most queue-size entries, whatever indirect_max asked
+ * for: on a 16-entry queue, 16 segments go in one table, 17 neither indirect nor direct. */
+static void test_indirect_table_at_most_queue_size(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new((struct fx_opts){.num = 16, .indirect = true, .indirect_max = 66});
+	static uint8_t seg[17][4];
+	struct vq_sg many[17];
+	for (unsigned k = 0; k < 17; k++)
+		many[k] = (struct vq_sg){seg[k], 4};
+	assert_int_equal(virtqueue_add(f->vq, many, 17, 0, TOK(1)), -EINVAL);
+	assert_int_equal(virtqueue_add(f->vq, many, 16, 0, TOK(1)), 0);
+	assert_int_equal(virtqueue_num_free(f->vq), 15);
+	fx_free(f);
+}
+
 static void test_chain_readable_before_writable(void **state)
 {
 	struct fx *f = fx_new((struct fx_opts){.num = 16});
@@ -1192,6 +1208,7 @@ int main(void)
 		cmocka_unit_test(test_bad_used_id_out_of_range),
 		cmocka_unit_test(test_bad_used_id_not_head),
 		cmocka_unit_test(test_double_completion),
+		cmocka_unit_test(test_indirect_table_at_most_queue_size),
 		cmocka_unit_test(test_bad_used_len),
 		cmocka_unit_test(test_used_idx_runs_ahead),
 		cmocka_unit_test(test_used_id_never_published),

@@ -163,10 +163,13 @@ static void one(struct vfb *b, const struct vfd_ring *r, uint16_t head)
 		vfd_violation(b->m, "blk: request without a 1-byte writable status last");
 		return;
 	}
-	uint32_t type;
+	uint32_t type, reserved;
 	uint64_t sector;
 	memcpy(&type, segs[0].addr, 4);
+	memcpy(&reserved, segs[0].addr + 4, 4);
 	memcpy(&sector, segs[0].addr + 8, 8);
+	if (reserved)
+		vfd_violation(b->m, "blk: reserved header field %#x, not 0", reserved);
 	struct vfd_seg *data = &segs[1];
 	unsigned nd = (unsigned)ns - 2;
 	uint32_t len = 0, max_seg = 0;

@@ -2,7 +2,7 @@
  * A virtio-blk device (VIRTIO 1.2, 5.2) on the register-level model (virtio_fake_dev.h): a
  * RAM disk behind queue 0 that executes IN, OUT, FLUSH and GET_ID requests as the spec
  * describes them, and records as violations every driver MUST of 5.2.6.1 it can see:
- *   - a request is a 16-byte device-readable header, then the data (device-writable for IN
+ *   - a request is a 16-byte device-readable header (reserved 0), then the data (device-writable for IN
  *     and GET_ID, device-readable for OUT, none for FLUSH), then one device-writable status
  *     byte, in that order;
  *   - IN/OUT lengths in whole 512-byte sectors, never past capacity; GET_ID's buffer 20 bytes;
