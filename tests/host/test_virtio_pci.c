@@ -367,6 +367,27 @@ static void test_notify_offset_outside_window(void **state)
 }
 ISOLATED(test_notify_offset_outside_window)
 
+/* The same refusal for the second of three queues, after the first is live: the undo resets
+ * the device before the rings go back (the model flags ring memory freed before a completed
+ * reset), and nothing is left allocated. */
+static void test_queue_refused_after_another_is_live(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	vt.nvqs = 3;
+	dev.num_queues = 3;
+	dev.msix_entries = 4;
+	dev.notify_off[1] = 0x400;
+	long dma_before = vfd_dma_outstanding;
+	boot();
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_contains(vd->error, "queue 1: the device refused it");
+	assert_int_equal(vfd_dma_outstanding, dma_before);
+	assert_clean();
+}
+ISOLATED(test_queue_refused_after_another_is_live)
+
 /* Without a usable common config: transitional devices fall back to legacy, modern-only ones
  * cannot be driven (and are not touched). */
 static void test_missing_common_transitional_uses_legacy(void **state)
@@ -1110,6 +1131,7 @@ int main(void)
 		cmocka_unit_test(test_notify_addresses_isolated),
 		cmocka_unit_test(test_zero_notify_multiplier_isolated),
 		cmocka_unit_test(test_notify_offset_outside_window_isolated),
+		cmocka_unit_test(test_queue_refused_after_another_is_live_isolated),
 		cmocka_unit_test(test_missing_common_transitional_uses_legacy_isolated),
 		cmocka_unit_test(test_short_common_cap_transitional_uses_legacy_isolated),
 		cmocka_unit_test(test_missing_common_modern_only_is_an_error_isolated),

@@ -664,9 +664,18 @@ uint8_t vfd_status_read(struct vfd *m)
 		m->reset_reads_left--;
 		return m->old_status;
 	}
-	if (m->status == 0)
+	if (m->status == 0) {
 		m->reset_complete = true;
+		memset(m->live_desc, 0, sizeof(m->live_desc)); /* the device let go of its rings */
+	}
 	return m->status;
+}
+
+void vfd_queue_live(struct vfd *m, unsigned qi)
+{
+	struct vfd_ring r;
+	if (qi < VFD_MAX_Q && vfd_ring(m, qi, &r))
+		m->live_desc[qi] = r.desc;
 }
 
 void vfd_status_write(struct vfd *m, uint8_t v, bool legacy)
@@ -914,6 +923,7 @@ static void common_write(struct vfd *m, uint32_t off, int width, uint32_t v)
 		if ((q->desc & 15) || (q->driver & 1) || (q->device & 3))
 			violation(m, "queue %u: misaligned ring parts", m->qsel);
 		q->enable = 1;
+		vfd_queue_live(m, m->qsel);
 		break;
 	default: /* the six address halves */
 		queue_setup_check(m, q, cfields[f].name);
@@ -1177,6 +1187,7 @@ static void io_pio_write(uint16_t port, int width, uint32_t v)
 		if (!(m->status & ST_DRIVER) || (m->status & ST_DRIVER_OK))
 			violation(m, "queue_pfn written outside DRIVER..DRIVER_OK");
 		q->pfn = v;
+		vfd_queue_live(m, m->qsel);
 		break;
 	case 4: m->qsel = (uint16_t)v; break;
 	case 5:
@@ -1246,6 +1257,10 @@ void virtio_dma_free(void *virt, size_t bytes)
 {
 	if (!virt)
 		return;
+	/* 2.1.2 / 3.3.1: ring memory goes back only after a reset the device completed. */
+	for (unsigned i = 0; cur && i < VFD_MAX_Q; i++)
+		if (cur->live_desc[i] >= (uint8_t *)virt && cur->live_desc[i] < (uint8_t *)virt + bytes)
+			violation(cur, "the ring memory of queue %u was freed before a completed reset", i);
 	vfd_dma_outstanding--;
 	munmap(virt, (bytes + 4095) & ~(size_t)4095);
 }

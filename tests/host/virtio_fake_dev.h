@@ -185,6 +185,8 @@ struct vfd {
 	uint32_t guest_page_size;
 	bool line_up;            /* the interrupt line's level: InterruptStatus != 0 */
 	bool edge_latched;       /* a rising edge the CPU has not taken yet */
+	uint8_t *live_desc[VFD_MAX_Q]; /* rings the device may use: set live, cleared when a
+				       * reset completes (status reads 0) */
 
 	/* ---- records ---- */
 	char trace[32768];       /* "name=val" writes, "name?val" reads, space separated */

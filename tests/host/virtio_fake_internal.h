@@ -26,6 +26,9 @@ void vfd_status_write(struct vfd *m, uint8_t v, bool legacy);
 /* The rules for any access but the status register: after the reset completed, not after
  * FAILED. */
 void vfd_check_live(struct vfd *m, const char *what);
+/* Queue qi was just made live (enabled, or its PFN written): remember where its ring is, so
+ * virtio_dma_free can tell the ring memory of a queue not yet reset from other memory. */
+void vfd_queue_live(struct vfd *m, unsigned qi);
 /* The driver's feature bank `sel` := v, with the ordering rules of 3.1.1. */
 void vfd_features_write(struct vfd *m, uint32_t sel, uint32_t v, bool legacy);
 /* A read of the device-specific configuration at off (len bytes exist). */

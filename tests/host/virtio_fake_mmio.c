@@ -209,6 +209,7 @@ static void queue_write(struct vfd *m, int r, uint32_t v)
 			vfd_violation(m, "QueuePFN written before QueueNum and QueueAlign (%#x)",
 				      q->written);
 		q->pfn = v;
+		vfd_queue_live(m, m->qsel);
 		break;
 	case QREADY:
 		if (v != 1)
@@ -219,6 +220,7 @@ static void queue_write(struct vfd *m, int r, uint32_t v)
 		if ((q->desc & 15) || (q->driver & 1) || (q->device & 3))
 			vfd_violation(m, "queue %u: misaligned ring parts", m->qsel);
 		q->enable = 1;
+		vfd_queue_live(m, m->qsel);
 		break;
 	default: { /* the six address halves */
 		unsigned k = (unsigned)(r - DESC_LO);
