@@ -388,6 +388,56 @@ static void test_queue_refused_after_another_is_live(void **state)
 }
 ISOLATED(test_queue_refused_after_another_is_live)
 
+/* 4.1.4: a device may offer a structure type more than once, in its order of preference; the
+ * driver uses the first. Here the good one comes first and a second, pointing at another
+ * region of the BAR, after it: taking the second would touch the wrong registers. One forked
+ * boot per type (common, notify, ISR, device config). */
+static void test_first_capability_of_each_type(void **state)
+{
+	(void)state;
+	static const struct {
+		struct vfd_cap good, other;
+	} cases[] = {
+		{{16, 1, 4, VFD_COMMON_OFF, 0x1000, 0}, {16, 1, 4, VFD_ISR_OFF, 0x1000, 0}},
+		{{20, 2, 4, VFD_NOTIFY_OFF, 0x1000, 4}, {20, 2, 4, VFD_DEVCFG_OFF, 0x1000, 4}},
+		{{16, 3, 4, VFD_ISR_OFF, 0x1000, 0}, {16, 3, 4, VFD_NOTIFY_OFF, 0x1000, 0}},
+		{{16, 4, 4, VFD_DEVCFG_OFF, 0x1000, 0}, {16, 4, 4, VFD_COMMON_OFF, 0x1000, 0}},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			model(VFD_MODERN, VT_TYPE);
+			dev.omit_caps = (uint8_t)(1u << cases[i].good.cfg_type);
+			dev.devcfg_len = 16;
+			vt.read_cfg = true;
+			vt.cfg_off = 0;
+			vt.cfg_len = 4;
+			memcpy(dev.devcfg, "\x11\x22\x33\x44", 4);
+			if (cases[i].good.cfg_type == 3)
+				dev.msix_entries = 0; /* INTx: the handler reads the ISR */
+			dev.extra[dev.nextra++] = cases[i].good;
+			dev.extra[dev.nextra++] = cases[i].other;
+			boot();
+			vt_roundtrip(0);
+			bool ok = !the_vd()->failed && dev.nviolations == 0 && vt.cfg_ret == 0 &&
+				  memcmp(vt.cfg_buf, "\x11\x22\x33\x44", 4) == 0 &&
+				  dev.q[0].notifies == 1 && dev.isr_reads == (dev.msix_entries ? 0u : 1u) &&
+				  vt.done[0];
+			if (!ok)
+				fprintf(stderr, "type %u: %s\n%s", cases[i].good.cfg_type,
+					the_vd()->error, dev.violations);
+			_exit(ok ? 0 : 1);
+		}
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			fail_msg("cfg_type %u: the second capability was used", cases[i].good.cfg_type);
+	}
+}
+ISOLATED(test_first_capability_of_each_type)
+
 /* Without a usable common config: transitional devices fall back to legacy, modern-only ones
  * cannot be driven (and are not touched). */
 static void test_missing_common_transitional_uses_legacy(void **state)
@@ -1132,6 +1182,7 @@ int main(void)
 		cmocka_unit_test(test_zero_notify_multiplier_isolated),
 		cmocka_unit_test(test_notify_offset_outside_window_isolated),
 		cmocka_unit_test(test_queue_refused_after_another_is_live_isolated),
+		cmocka_unit_test(test_first_capability_of_each_type_isolated),
 		cmocka_unit_test(test_missing_common_transitional_uses_legacy_isolated),
 		cmocka_unit_test(test_short_common_cap_transitional_uses_legacy_isolated),
 		cmocka_unit_test(test_missing_common_modern_only_is_an_error_isolated),
