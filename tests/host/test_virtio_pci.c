@@ -749,6 +749,42 @@ static void test_msix_refusal_falls_back_to_shared(void **state)
 }
 ISOLATED(test_msix_refusal_falls_back_to_shared)
 
+/* The config vector refused (entry 0 reads back NO_VECTOR), on the modern and the legacy
+ * interface: the driver notices on the read-back and falls back rather than waiting for config
+ * interrupts that never come; a config change is still delivered. */
+static void test_msix_config_vector_refused(void **state)
+{
+	(void)state;
+	static const enum vfd_kind kinds[] = {VFD_MODERN, VFD_LEGACY};
+	for (unsigned i = 0; i < 2; i++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			model(kinds[i], VT_TYPE);
+			dev.msix_entries = 2;
+			dev.refuse_vectors = 1u << 0;
+			boot();
+			struct virtio_device *vd = the_vd();
+			vt_roundtrip(0);
+			vfd_config_change(&dev);
+			vfd_deliver(&dev);
+			bool ok = !vd->failed && vd->irq_kind != VIRTIO_IRQ_PER_QUEUE &&
+				  vt.config_changed == 1 && dev.nviolations == 0;
+			if (!ok)
+				fprintf(stderr, "kind %u: irq kind %d, config changes %u\n%s", i,
+					vd->irq_kind, vt.config_changed, dev.violations);
+			_exit(ok ? 0 : 1);
+		}
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			fail_msg("%s: a refused config vector was not noticed",
+				 i ? "legacy" : "modern");
+	}
+}
+ISOLATED(test_msix_config_vector_refused)
+
 /* Every vector refused: no MSI-X at all, INTx with the ISR. */
 static void test_msix_refusal_falls_back_to_intx(void **state)
 {
@@ -1196,6 +1232,7 @@ int main(void)
 		cmocka_unit_test(test_msix_rng_one_entry_isolated),
 		cmocka_unit_test(test_msix_rng_two_entries_isolated),
 		cmocka_unit_test(test_msix_refusal_falls_back_to_shared_isolated),
+		cmocka_unit_test(test_msix_config_vector_refused_isolated),
 		cmocka_unit_test(test_msix_refusal_falls_back_to_intx_isolated),
 		cmocka_unit_test(test_irq_alloc_failure_isolated),
 		cmocka_unit_test(test_poll_mode_isolated),
