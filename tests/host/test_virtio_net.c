@@ -388,6 +388,12 @@ static void test_tx_header_with_csum(void **state)
 	assert_memory_equal(vfn_tx_last(&net)->hdr, zero, 12);
 	assert_int_equal(tx_frame(100, 4, NULL, (void *)4), 0);
 	assert_memory_equal(vfn_tx_last(&net)->hdr, zero, 12);
+	/* A slot given back and taken again carries no field of its last frame: a checksummed
+	 * frame, its completion, then a plain one in the same slot. */
+	assert_int_equal(tx_frame(100, 5, &c, (void *)5), 0);
+	poll_nd();
+	assert_int_equal(tx_frame(100, 6, NULL, (void *)6), 0);
+	assert_memory_equal(vfn_tx_last(&net)->hdr, zero, 12);
 	assert_clean();
 }
 ISOLATED(test_tx_header_with_csum)
