@@ -122,7 +122,7 @@ int vfn_rx(struct vfn *n, const void *frame, size_t len, const struct vfn_rx_opt
 		if (fill(segs, ns, stream + start, end - start))
 			return -1; /* does not fit: nothing published */
 		used[b].head = head;
-		used[b].len = (uint32_t)(end - start);
+		used[b].len = b == 0 && o->used_len ? o->used_len : (uint32_t)(end - start);
 	}
 	/* All buffers of the frame become visible together (one used->idx store). */
 	for (unsigned b = 0; b < k; b++)

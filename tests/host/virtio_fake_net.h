@@ -66,6 +66,7 @@ struct vfn_rx_opts {
 	uint8_t flags;      /* virtio_net_hdr.flags */
 	unsigned spread;    /* buffers to spread the frame over (MRG_RXBUF); 0 or 1: one */
 	int num_buffers;    /* written into num_buffers; < 0: the number of buffers used */
+	uint32_t used_len;  /* > 0: the used length the first buffer reports, whatever it holds */
 };
 
 struct vfn {
