@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "tests/host/cmocka_isolate.h"
+#include "drivers/virtio/core/core_port.h"
 #include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/mmio/virtio_mmio.h"
 #include "drivers/virtio/rng/virtio_rng.h"
@@ -394,6 +395,44 @@ static void test_shared_line_not_ours(void **state)
 }
 ISOLATED(test_shared_line_not_ours)
 
+/* 4.2.2: InterruptStatus bits other than "used buffer" (0) and "configuration change" (1) are
+ * not the driver's to handle: a status of only such bits is not ours. A config-only interrupt
+ * serves no queue. */
+static void test_interrupt_status_bits(void **state)
+{
+	(void)state;
+	model(VFD_MMIO, VT_TYPE);
+	assert_int_equal(boot(), 0);
+	uint64_t before = vt.vd->vqs[0].vq->stats.interrupts;
+	dev.isr = 0x4; /* a reserved bit */
+	assert_false(vfd_lines[0].fn(vfd_lines[0].ctx));
+	assert_contains(describe(), "0 interrupts, 1 not ours");
+	dev.isr = 0;
+	vfd_config_change(&dev);
+	vfd_deliver(&dev);
+	assert_int_equal(vt.config_changed, 1);
+	assert_int_equal(vt.vd->vqs[0].vq->stats.interrupts, before); /* no queue served */
+}
+ISOLATED(test_interrupt_status_bits)
+
+/* Poll mode finds a config change through InterruptStatus and acknowledges it, so the same
+ * change is delivered once, not at every look. */
+static void test_poll_mode_config_change_once(void **state)
+{
+	(void)state;
+	virtio_options.mode = VIRTIO_MODE_POLL;
+	model(VFD_MMIO, VT_TYPE);
+	assert_int_equal(boot(), 0);
+	vfd_config_change(&dev);
+	vfd_time_step_ns = 200000000; /* each look at the clock: 200 ms, past the 100 between looks */
+	for (unsigned i = 0; i < 3; i++)
+		virtio_maintain();
+	assert_int_equal(vt.config_changed, 1);
+	assert_int_equal(dev.isr, 0);
+	assert_clean();
+}
+ISOLATED(test_poll_mode_config_change_once)
+
 /* ======================================================================================== */
 /* Device configuration (4.2.2.2): field widths, ConfigGeneration                          */
 
@@ -613,6 +652,8 @@ int main(void)
 		cmocka_unit_test(test_poll_mode_isolated),
 		cmocka_unit_test(test_hybrid_mode_isolated),
 		cmocka_unit_test(test_shared_line_not_ours_isolated),
+		cmocka_unit_test(test_interrupt_status_bits_isolated),
+		cmocka_unit_test(test_poll_mode_config_change_once_isolated),
 		cmocka_unit_test(test_config_generation_retry_isolated),
 		cmocka_unit_test(test_legacy_config_has_no_generation_isolated),
 		cmocka_unit_test(test_abandon_resets_isolated),
