@@ -150,6 +150,28 @@ def _cmdline(cmdline, vbench):
     return " ".join(parts)
 
 
+def host_tsc_khz():
+    """The host's TSC rate in kHz (/proc/cpuinfo's "cpu MHz"), or None. Under TCG the guest's
+    rdtsc reads the host's TSC."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return int(float(line.split(":")[1]) * 1000)
+    except OSError:
+        pass
+    return None
+
+
+def microvm_clock_cmdline():
+    """microvm has no HPET and no PM timer: Debian's 6.1 calibrates its TSC against the PIT
+    alone, and when the quick calibration fails (often on a loaded host) it finds no other
+    reference and never reaches user space. Give it the TSC's rate instead (tsc_early_khz=),
+    so the boot does not depend on how busy the host is."""
+    khz = host_tsc_khz()
+    return f"tsc_early_khz={khz}" if khz else ""
+
+
 def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=None, mem=512,
                guest_dir=GUEST, echo=False, on_line=None, machine="q35"):
     """Boot the Linux peer with the caller's device options and wait for it to exit.
@@ -170,6 +192,8 @@ def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=Non
         if not os.path.exists(f):
             raise SystemExit(f"{f} is missing: run `make bench` or bench/linux/build-guest.sh {guest_dir}")
     run = LinuxRun()
+    if machine.split(",")[0] == "microvm" and "tsc_early_khz" not in cmdline:
+        cmdline = " ".join(x for x in (cmdline, microvm_clock_cmdline()) if x)
     args = machine_args(mem, machine) + ["-kernel", kernel, "-initrd", initrd,
                                 "-append", _cmdline(cmdline, vbench)] + list(extra_qemu_args)
     if trace:

@@ -243,9 +243,9 @@ def bench_boot(smoke, cfg):
                 "kernel_ms": 0}
 
     def linux_once(machine):
-        # Debian's 6.1 on microvm under TCG now and then fails its quick PIT calibration and,
-        # with no HPET or PM timer there, hangs ("tsc: No reference (HPET/PMTIMER)
-        # available"). Such a boot is counted and retried, never timed.
+        # Debian's 6.1 on microvm calibrates its TSC against the PIT alone and hangs when
+        # that fails; boot_linux gives it the TSC's rate there (tsc_early_khz=). A boot that
+        # still does not reach user space is counted and retried, never timed.
         hung = 0
         for _ in range(4):
             r = lg.boot_linux(extra_qemu_args=boot_devices(machine), vbench=["exit 0"],
