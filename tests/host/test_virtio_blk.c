@@ -535,6 +535,9 @@ static void test_failed_reinit_is_dead(void **state)
 	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -ETIMEDOUT);
 	assert_true(the_vd()->dead);
 	assert_int_equal(the_vd()->resets, 1);
+	/* The queue its probe made went back with the device: the disk holds no pointer to it. */
+	assert_null(vblk_queue(d));
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf, 512), -EIO);
 }
 ISOLATED(test_failed_reinit_is_dead)
 

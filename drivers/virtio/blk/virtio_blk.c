@@ -464,7 +464,7 @@ static void blk_reset_done(struct virtio_device *vd)
 {
 	struct vblk *d = vd->priv;
 	struct blk_req *r;
-	while ((r = virtqueue_detach_unused(d->vq))) {
+	while (d->vq && (r = virtqueue_detach_unused(d->vq))) {
 		r->result = -EIO;
 		r->complete_ns = virtio_time_ns();
 		d->info.errors++;

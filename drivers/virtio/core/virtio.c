@@ -339,8 +339,10 @@ int virtio_recover(struct virtio_device *vd, const char *why)
 	if (err || vd->failed) {
 		char msg[sizeof(vd->error) + 32];
 		snprintf(msg, sizeof(msg), "re-initialisation failed: %s", vd->error[0] ? vd->error : "probe");
-		if (reset_to_reclaim(vd))
+		if (reset_to_reclaim(vd)) {
+			vd->driver->reset_done(vd); /* the driver lets go of the queues probe made */
 			free_queues(vd);
+		}
 		if (!vd->dead)
 			die(vd, msg);
 		return -EIO;

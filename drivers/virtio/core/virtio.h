@@ -128,8 +128,10 @@ struct virtio_driver {
 	/* The device was reset for a recovery (virtio_recover) and no longer touches the queues:
 	 * complete every request still in the driver's queues with an error (-EIO) and give back
 	 * what the device held, keeping what probe will reuse. probe then runs again on the same
-	 * vd (vd->priv still set). Thread context. A driver without it is not recovered: its
-	 * device is marked dead instead. */
+	 * vd (vd->priv still set). Also called when that probe failed, to let go of the queues
+	 * it made, which may be none (the driver's queue pointers are then already cleared).
+	 * Thread context. A driver without it is not recovered: its device is marked dead
+	 * instead. */
 	void (*reset_done)(struct virtio_device *vd);
 	/* Extra lines for the shell's `virtio` command (optional). */
 	void (*describe)(struct virtio_device *vd, int (*out)(const char *fmt, ...));

@@ -542,6 +542,8 @@ static void net_reset_done(struct virtio_device *vd)
 	struct vnet *n = vd->priv;
 	struct tx_slot *s;
 	struct rx_buf *b;
+	if (!n->txq)
+		return; /* let go already (a failed re-initialisation that made no queues) */
 	while ((s = virtqueue_detach_unused(n->txq))) {
 		s->next = n->free_tx;
 		n->free_tx = s;

@@ -88,7 +88,7 @@ long virtio_rng_read(void *out, size_t len)
 static void rng_reset_done(struct virtio_device *vd)
 {
 	struct rng *r = vd->priv;
-	while (virtqueue_detach_unused(r->vq))
+	while (r->vq && virtqueue_detach_unused(r->vq))
 		;
 	r->vq = NULL;
 }
