@@ -38,6 +38,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from vireo import BASE_ARGS, DEBUG_EXIT, QEMU, is_microvm, mmio_args, tcg_args  # noqa: E402
+import host_cost  # noqa: E402
 
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 GUEST = os.path.join(BUILD, "linux-guest")
@@ -129,6 +130,7 @@ class LinuxRun:
         self.status = None       # QEMU's exit status
         self.exit_code = None    # the guest's code through isa-debug-exit, if it used it
         self.results = []        # kv() of every "bench=" line, with t_start/t_end wall stamps
+                                 # and cpu_s (QEMU's CPU seconds over the command)
         self.trace = None        # trace file path when traced
         self.timed_out = False
 
@@ -208,9 +210,10 @@ def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=Non
     deadline = t0 + timeout
     buf = b""
     pending = None  # wall stamp of the last "linux: run vbench" line
+    pending_cpu = None  # QEMU's CPU seconds then
 
     def line_done(raw):
-        nonlocal pending
+        nonlocal pending, pending_cpu
         mono, wall = time.monotonic() - t0, time.time()
         text = raw.decode("utf-8", "replace").rstrip("\r")
         run.lines.append((mono, wall, text))
@@ -225,12 +228,14 @@ def boot_linux(extra_qemu_args=(), cmdline="", timeout=300, vbench=(), trace=Non
             m = re.search(r"uptime=([\d.]+)s", text)
             run.kernel_uptime_s = float(m.group(1)) if m else None
         elif text.startswith("linux: run vbench"):
-            pending = wall
+            pending, pending_cpu = wall, host_cost.proc_cpu_s(proc.pid)
         elif text.startswith("bench="):
             row = kv(text)
             row["t_start"], row["t_end"] = pending, wall
+            cpu = host_cost.proc_cpu_s(proc.pid)
+            row["cpu_s"] = cpu - pending_cpu if cpu is not None and pending_cpu is not None else None
             run.results.append(row)
-            pending = None
+            pending = pending_cpu = None
 
     try:
         while True:

@@ -15,6 +15,10 @@ Parts (--only PART[,PART], or all):
         command. Timed rounds are untraced and alternated (Vireo, Linux, ...); one extra
         traced round with fewer requests counts kicks and interrupts in QEMU's trace and
         checks them against Vireo's own queue counters.
+  floor 4 KiB random reads of the raw image at qd 1 and 32, aio=threads/native/io_uring, each
+        with and without an iothread: the floor (`qemu-img bench` on the same file, same cache
+        and aio modes), Vireo in irq/poll/hybrid mode and Linux; IOPS, QEMU's CPU time per
+        request (/proc), and each as a fraction of the floor (bench/host_cost.py)
   mmio  Vireo's virtio-blk over virtio-mmio (microvm) and virtio-pci (q35; and with
         ioeventfd=off, mmio's device floor under TCG): null-co randread qd 1 and 32
   net   host iperf client -> guest (lwiperf on Vireo, vbench tcpsink on Linux); UDP
@@ -49,6 +53,7 @@ OUT = os.path.join(BUILD, "bench")
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+import host_cost  # noqa: E402
 import linux_guest as lg  # noqa: E402
 import vireo as vireo_mod  # noqa: E402
 from vireo import Vireo  # noqa: E402
@@ -86,12 +91,18 @@ def config(smoke):
         return dict(boot_rounds=1,
                     blk_rounds=0, blk_n=200, blk_count_n=200, blk_qds=[16], blk_rws=["randread"],
                     blk_modes=["irq"], blk_event_idx=[1], blk_backends=["null"],
+                    floor_rounds=1, floor_n=300, floor_qds=[1, 32], floor_modes=["irq"],
+                    floor_configs=[("io_uring", True)],
                     net_rounds=0, iperf_secs=1, udp_n=200, tx_n=2000, tcp_mib=8,
                     net_count_iperf_secs=1, net_count_udp_n=200, net_count_tx_n=2000)
     return dict(boot_rounds=5,
                 blk_rounds=3, blk_n=10000, blk_count_n=2000, blk_qds=[1, 4, 16, 32, 64],
                 blk_rws=["randread", "randwrite"], blk_modes=["irq", "poll", "hybrid"],
                 blk_event_idx=[1, 0], blk_backends=["raw", "null"],
+                floor_rounds=3, floor_n=10000, floor_qds=[1, 32],
+                floor_modes=["irq", "poll", "hybrid"],
+                floor_configs=[(aio, io) for aio in ("threads", "native", "io_uring")
+                               for io in (False, True)],
                 net_rounds=3, iperf_secs=5, udp_n=2000, tx_n=200000, tcp_mib=64,
                 net_count_iperf_secs=2, net_count_udp_n=500, net_count_tx_n=20000)
 
@@ -111,21 +122,27 @@ def num(x):
 # -- running Vireo with stamped output ---------------------------------------------------------
 class StampedVireo(Vireo):
     """A Vireo whose complete output lines are stamped on arrival with time.time() (QEMU's
-    trace lines carry gettimeofday() stamps, so a bench line's window selects its events)."""
+    trace lines carry gettimeofday() stamps, so a bench line's window selects its events) and
+    with QEMU's CPU seconds so far (so a bench line's window also says what the host spent)."""
 
     def __init__(self, *a, **kw):
         self.lines = []      # (wall time, text)
+        self.line_cpu = []   # QEMU's CPU seconds at the arrival of lines[i]
         self._done = 0       # offset in output of the first unstamped character
         super().__init__(*a, **kw)
 
     def _read_some(self, deadline):
         r = super()._read_some(deadline)
         now = time.time()
+        cpu = None
         while True:
             i = self.output.find("\n", self._done)
             if i < 0:
                 break
+            if cpu is None:
+                cpu = host_cost.proc_cpu_s(self.proc.pid)
             self.lines.append((now, self.output[self._done:i]))
+            self.line_cpu.append(cpu)
             self._done = i + 1
         return r
 
@@ -158,15 +175,24 @@ def vireo_boot_run(append, extra, timeout=600, trace=None, stop_on_error=False, 
 
 def vireo_bench_lines(v, prefix):
     """(row kv, window start, window end) of each line starting with prefix: the window opens
-    when the previous bench line (or "vireo: ready") arrived, and closes at this line."""
-    out, start = [], None
-    for t, text in v.lines:
+    when the previous bench line (or "vireo: ready") arrived, and closes at this line. Each kv
+    gets "cpu_s": QEMU's CPU seconds over the window."""
+    out, start, cpu0 = [], None, None
+    for (t, text), cpu in zip(v.lines, v.line_cpu):
         if text.startswith("vireo: ready"):
-            start = t
+            start, cpu0 = t, cpu
         elif text.startswith(prefix):
-            out.append((kv(text), start, t))
-            start = t
+            row = kv(text)
+            row["cpu_s"] = cpu - cpu0 if cpu is not None and cpu0 is not None else None
+            out.append((row, start, t))
+            start, cpu0 = t, cpu
     return out
+
+
+def cpu_us_per_req(res):
+    """QEMU's CPU time per request over a bench line's window (None when not measured). The
+    clock ticks are 10 ms, so at least some thousand requests make the figure meaningful."""
+    return None if res.get("cpu_s") is None else round(res["cpu_s"] / int(res["n"]) * 1e6, 2)
 
 
 def virtio_counters(v):
@@ -304,12 +330,17 @@ def bench_ring(smoke, cfg):
 
 
 # -- blk -----------------------------------------------------------------------------------------
-BLK_METRICS = ("iops", "p50_us", "p99_us", "kicks_per_req", "irqs_per_req")
+BLK_METRICS = ("iops", "p50_us", "p99_us", "kicks_per_req", "irqs_per_req", "cpu_us_per_req")
 
 
-def blk_devices(backend, bus="pci", dev_opts=""):
-    return lg.blk_args(backend, SCRATCH_IMG if backend == "raw" else None, bus=bus,
-                       dev_opts=dev_opts) + lg.net_args(bus=bus)
+def blk_devices(backend, bus="pci", dev_opts="", aio="threads", iothread=False):
+    """The disk (raw: the scratch image with cache=none and this aio mode; or null-co) and a
+    NIC; iothread: the disk's requests run in an iothread of their own."""
+    if iothread:
+        dev_opts = ",".join(x for x in (dev_opts, "iothread=io0") if x)
+    return (["-object", "iothread,id=io0"] if iothread else []) + \
+        lg.blk_args(backend, SCRATCH_IMG if backend == "raw" else None, bus=bus,
+                    dev_opts=dev_opts, aio=aio) + lg.net_args(bus=bus)
 
 
 def segment_blk_trace(trace, t_ready, ns):
@@ -345,7 +376,7 @@ BLK_FAILURES = []  # Vireo blk commands that failed (and were retried in a fresh
 
 
 def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev_opts="",
-              opts_extra=""):
+              opts_extra="", aio="threads", iothread=False):
     """One boot runs every command; if one fails (a stall ends in "error: bench stopped: timed
     out" after 30 s), QEMU is stopped, the failure recorded, and the remaining commands run
     again in a fresh boot (at most `retries` times)."""
@@ -357,7 +388,7 @@ def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev
         append = f"{opts} -- " + "; ".join(f"blk bench vda {c}" for c in todo) + "; poweroff 0"
         tr = trace and (trace if attempt == 0 else f"{trace}.{attempt}")
         bus = "mmio" if vireo_mod.is_microvm(machine) else "pci"
-        v, status = vireo_boot_run(append, blk_devices(backend, bus, dev_opts), trace=tr,
+        v, status = vireo_boot_run(append, blk_devices(backend, bus, dev_opts, aio, iothread), trace=tr,
                                    stop_on_error=True, machine=machine)
         got = vireo_bench_lines(v, "bench=blk")
         if tr:
@@ -381,7 +412,8 @@ def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev
             raise SystemExit(f"Vireo blk bench reported errors: {res}")
         row = {"bench": "blk", "guest": "vireo", "backend": backend, "mode": mode,
                "event_idx": ei, "rw": res["rw"], "qd": int(res["qd"]), "n": int(res["n"]),
-               **{m: float(res[m]) for m in BLK_METRICS}}
+               **{m: float(res[m]) for m in BLK_METRICS if m != "cpu_us_per_req"},
+               "cpu_us_per_req": cpu_us_per_req(res)}
         if trace:
             c = seg
             n = row["n"]
@@ -401,9 +433,10 @@ def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev
     return rows
 
 
-def linux_blk(backend, cmds, trace=None, dev_opts=""):
+def linux_blk(backend, cmds, trace=None, dev_opts="", aio="threads", iothread=False):
     vb = [f"blk /dev/vda {c}" for c in cmds]
-    r = lg.boot_linux(extra_qemu_args=blk_devices(backend, dev_opts=dev_opts), vbench=vb,
+    r = lg.boot_linux(extra_qemu_args=blk_devices(backend, dev_opts=dev_opts, aio=aio,
+                                                  iothread=iothread), vbench=vb,
                       trace=trace, timeout=900)
     if r.exit_code != 0 or len(r.results) != len(vb):
         raise SystemExit(f"Linux blk run failed (status {r.status}):\n{r.output[-3000:]}")
@@ -412,7 +445,8 @@ def linux_blk(backend, cmds, trace=None, dev_opts=""):
         row = {"bench": "blk", "guest": "linux", "backend": backend, "mode": "irq",
                "event_idx": 1, "rw": res["rw"], "qd": int(res["qd"]), "n": int(res["n"]),
                "iops": float(res["iops"]), "p50_us": float(res["p50_us"]),
-               "p99_us": float(res["p99_us"]), "irqs_per_req": float(res["irqs_per_req"])}
+               "p99_us": float(res["p99_us"]), "irqs_per_req": float(res["irqs_per_req"]),
+               "cpu_us_per_req": cpu_us_per_req(res)}
         if trace:
             c = lg.window_counts(r, i) or {"kicks": 0, "irqs": 0, "requests": 0,
                                            "kicks_per_req": 0, "irqs_per_req": 0}
@@ -492,6 +526,53 @@ def bench_blk(smoke, cfg):
                                    "trace_reqs": r["trace_reqs"], "agree": r["agree"],
                                    "note": r.get("note", "")})
     return rows + ratios + trace_rows + BLK_FAILURES
+
+
+# -- blk against the backend's floor -----------------------------------------------------------
+DEFAULT_MODE = "irq"  # what kernel/devices.c picks without virtio.mode=
+
+
+def bench_floor(smoke, cfg):
+    """4 KiB random reads of the scratch image (written data, cache=none) at each queue depth,
+    for every aio mode with and without an iothread: `qemu-img bench` on the same file (the
+    floor: QEMU's block layer alone), Vireo in each mode and Linux, alternated per round.
+    IOPS, QEMU's CPU time per request, and each as a fraction of the floor."""
+    lg.make_raw_image(SCRATCH_IMG)
+    n, qds = cfg["floor_n"], cfg["floor_qds"]
+    cmds = [f"rw=randread bs=4096 qd={qd} n={n}" for qd in qds]
+    rows = []
+    for aio, io in cfg["floor_configs"]:
+        runners = {"floor": lambda aio=aio: [dict(qd=qd, **host_cost.img_floor(SCRATCH_IMG, aio, qd, n))
+                                             for qd in qds]}
+        for m in cfg["floor_modes"]:
+            runners[f"vireo {m}"] = lambda m=m, aio=aio, io=io: vireo_blk("raw", m, 1, cmds, aio=aio, iothread=io)
+        runners["linux irq"] = lambda aio=aio, io=io: linux_blk("raw", cmds, aio=aio, iothread=io)
+        got = lg.alternate(cfg["floor_rounds"], runners)
+        floor = lg.medians(got["floor"], key=("qd",), metrics=("iops", "cpu_us_per_req"))
+        for name, rr in got.items():
+            guest, _, mode = name.partition(" ")
+            med = lg.medians(rr, key=("qd",), metrics=("iops", "p50_us", "cpu_us_per_req"))
+            for (qd,), m in med.items():
+                f = floor[(qd,)]
+                cpu = m.get("cpu_us_per_req")
+                rows.append({"bench": "blk_floor", "aio": aio, "iothread": int(io), "guest": guest,
+                             "mode": mode, "qd": int(qd), "rounds": len(rr), "n": n,
+                             "iops": round(m["iops"]), "p50_us": m.get("p50_us"),
+                             "cpu_us_per_req": None if cpu is None else round(cpu, 2),
+                             "of_floor": round(m["iops"] / f["iops"], 3)})
+    return rows
+
+
+def floor_best(rows):
+    """The configuration a user tuning for speed picks: (aio, iothread) where Vireo's default
+    mode does best, by the geometric mean of its IOPS over the queue depths."""
+    score = {}
+    for r in rows:
+        if r["guest"] == "vireo" and r["mode"] == DEFAULT_MODE:
+            score.setdefault((r["aio"], r["iothread"]), []).append(r["iops"])
+    if not score:
+        return None
+    return max(score, key=lambda k: statistics.geometric_mean(score[k]))
 
 
 # -- blk over virtio-mmio and over virtio-pci ---------------------------------------------------
@@ -803,8 +884,8 @@ def bench_net(smoke, cfg):
     return rows + ratios + trace_rows
 
 
-PARTS = {"boot": bench_boot, "ring": bench_ring, "blk": bench_blk, "mmio": bench_mmio,
-         "net": bench_net, "packed": bench_packed}
+PARTS = {"boot": bench_boot, "ring": bench_ring, "blk": bench_blk, "floor": bench_floor,
+         "mmio": bench_mmio, "net": bench_net, "packed": bench_packed}
 
 
 # -- summary -------------------------------------------------------------------------------------
@@ -1067,6 +1148,12 @@ def check_sane(results):
             want = {("vireo", f) for f in FORMATS} | {("linux", "split"), ("linux", "packed")}
             if have != want:
                 problems.append(f"packed: blk rows for {sorted(want - have)} missing")
+        if part == "floor":
+            if {r["guest"] for r in rows} != {"floor", "vireo", "linux"}:
+                problems.append("floor: want rows for the floor and both guests")
+            for r in rows:
+                if not (r["iops"] > 0 and r["cpu_us_per_req"] is not None and r["of_floor"] > 0):
+                    problems.append(f"floor: bad row {r}")
         if part == "mmio" and {r.get("transport") for r in rows if r["bench"] == "blk_bus"} != {"mmio", "pci", "pci ioeventfd=off"}:
             problems.append("mmio: want rows for both transports")
         if part == "net":

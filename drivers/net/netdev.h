@@ -75,7 +75,8 @@ struct netdev {
 
 	/* Filled by the stack. Called only from ops->poll, i.e. from the kernel's main loop,
 	 * never from an interrupt handler: lwIP (NO_SYS) is not reentrant. In irq mode the
-	 * driver's interrupt handler just wakes the main loop (idle_kick), which calls poll. */
+	 * driver's interrupt handler just wakes the main loop (idle_kick), which calls poll.
+	 * len is 14 to 1518 bytes: an Ethernet frame without FCS, perhaps 802.1Q-tagged. */
 	void (*rx)(struct netdev *nd, void *data, size_t len, bool csum_ok, void *rx_token);
 	void (*tx_done)(struct netdev *nd, void *token);
 	void (*link_changed)(struct netdev *nd);

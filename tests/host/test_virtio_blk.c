@@ -703,9 +703,50 @@ static void test_optional_limits_only_with_their_features(void **state)
 }
 ISOLATED(test_optional_limits_only_with_their_features)
 
+/* ======================================================================================== */
+/* Hybrid mode (docs/PERFORMANCE.md)                                                          */
+
+/* A device that answers a lone request at once is polled, never slept on; and every wait
+ * hands the interrupt back, so a completion after it is announced. (This device completes
+ * within the kick, before the wait turns interrupts off, so it may still raise some.) */
+static void test_hybrid_polls_lone_requests_and_leaves_interrupts_on(void **state)
+{
+	(void)state;
+	virtio_options.mode = VIRTIO_MODE_HYBRID;
+	model(0);
+	struct vblk *d = boot_ok();
+	/* The first waits learn how long a lone request takes (the first one halts once). */
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, i, buf, 512), 0);
+	assert_true(the_vd()->vqs[0].wait_avg_ns > 0);
+	unsigned idle0 = vfd_idle_calls;
+	for (unsigned i = 0; i < 16; i++) {
+		assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, i, buf, 512), 0);
+		assert_memory_equal(buf, disk + i * 512, 512);
+	}
+	assert_int_equal(vfd_idle_calls, idle0);
+	/* A request the device completes later, when nobody waits: it must interrupt. */
+	vfd_deliver(&dev);
+	unsigned irqs0 = dev.q[0].irqs;
+	blk.hold_n = 1;
+	unsigned completed = 0;
+	static struct blk_req r;
+	r = (struct blk_req){.type = VIRTIO_BLK_T_IN, .sector = 3, .buf = buf, .len = 512,
+			     .done = async_done, .ctx = &completed};
+	assert_int_equal(vblk_submit(d, &r, true), 0);
+	vfb_complete_held(&blk);
+	assert_int_equal(dev.q[0].irqs, irqs0 + 1);
+	vfd_deliver(&dev);
+	assert_int_equal(completed, 1);
+	assert_int_equal(r.result, 0);
+	assert_clean();
+}
+ISOLATED(test_hybrid_polls_lone_requests_and_leaves_interrupts_on)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hybrid_polls_lone_requests_and_leaves_interrupts_on_isolated),
 		cmocka_unit_test(test_write_then_read_back_isolated),
 		cmocka_unit_test(test_status_not_written_is_an_error_isolated),
 		cmocka_unit_test(test_short_used_length_is_not_success_isolated),

@@ -222,6 +222,7 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 		struct virtio_vq_info *info = &vd->vqs[i];
 		info->vd = vd;
 		info->priv = specs[i].priv;
+		info->wait_avg_ns = 0;
 		struct virtqueue_config cfg = {
 			.name = specs[i].name,
 			.index = i,

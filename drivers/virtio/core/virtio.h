@@ -36,8 +36,9 @@ struct virtio_transport_ops;
  * virtio.<type>.mode=):
  *   irq     the device interrupts on every completion the ring asks for;
  *   poll    no interrupts at all: waiters harvest by polling the used ring;
- *   hybrid  an interrupt wakes a waiter, which then polls until the ring is empty and only
- *           then re-enables the interrupt (with the re-check that avoids a lost wake-up). */
+ *   hybrid  irq, except that a waiter for a lone request polls it with the interrupt off for
+ *           up to 4x the average time lone requests take (at most 500 us), then turns the
+ *           interrupt back on (with the re-check that avoids a lost wake-up) and sleeps. */
 enum virtio_mode { VIRTIO_MODE_IRQ, VIRTIO_MODE_POLL, VIRTIO_MODE_HYBRID };
 
 /* How the transport delivers interrupts, once set up for the device's mode. */
@@ -73,6 +74,7 @@ struct virtio_vq_info {
 	struct virtqueue *vq;
 	struct virtio_device *vd; /* back pointer: each virtqueue's priv points here */
 	void *priv;               /* the driver's, from virtio_vq_spec.priv */
+	uint64_t wait_avg_ns;     /* hybrid: moving average of a lone request's wait */
 };
 
 /*
@@ -213,8 +215,9 @@ static inline struct virtio_device *virtio_vq_device(struct virtqueue *vq)
 }
 
 /* Wait until done(arg) is true, harvesting completions on vq as the device's mode says: poll
- * spins on the used ring; irq halts until interrupts complete requests; hybrid polls for a
- * short while, then re-enables the interrupt (with the re-check) and halts. Returns 0, or
+ * spins on the used ring; irq halts until interrupts complete requests; hybrid polls a lone
+ * request for a while that follows its measured latency, then re-enables the interrupt (with
+ * the re-check) and halts. Returns 0, or
  * -EIO when the queue broke, -ETIMEDOUT after timeout_ns (0: no limit). */
 int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(void *arg), void *arg,
 		uint64_t timeout_ns);

@@ -123,6 +123,9 @@ void virtio_describe_all(int (*out)(const char *fmt, ...))
 			    (unsigned long long)s->indirect, vq->broken ? " BROKEN" : "");
 			if (vq->broken)
 				out("    broken: %s\n", vq->broken_reason);
+			if (vd->mode == VIRTIO_MODE_HYBRID)
+				out("    hybrid: a lone request takes %llu us on average\n",
+				    (unsigned long long)(vd->vqs[q].wait_avg_ns / 1000));
 			if (s->bad_len_ignored)
 				out("    used lengths ignored (nothing device-writable): %llu\n",
 				    (unsigned long long)s->bad_len_ignored);

@@ -11,14 +11,15 @@
 #include <string.h>
 
 #define CONFIG_POLL_NS 100000000ull /* poll mode: look for config changes every 100 ms */
-#define HYBRID_SPIN_NS 50000ull     /* hybrid: poll this long before sleeping on an interrupt */
+#define HYBRID_SPIN_FACTOR 4         /* hybrid: poll a lone request 4x its average wait ... */
+#define HYBRID_SPIN_MAX_NS 500000ull /* ... but never longer than this */
+#define HYBRID_AVG_SHIFT 3           /* hybrid: each wait moves the average 1/8 of the way */
 
 void virtio_service_vq_irq(struct virtio_device *vd, struct virtqueue *vq)
 {
 	/* Counts the interrupt, spots a spurious one, runs the driver's callback (harvest). */
+	(void)vd;
 	virtqueue_interrupt(vq);
-	if (vd->mode == VIRTIO_MODE_HYBRID)
-		virtqueue_disable_cb(vq); /* the woken waiter polls from here on */
 	virtio_wake();
 }
 
@@ -73,38 +74,75 @@ void virtio_vq_service(struct virtio_device *vd, struct virtqueue *vq)
 	virtio_unlock(fl);
 }
 
+/* Requests handed to the device and not harvested yet. */
+static uint64_t in_flight(const struct virtqueue *vq)
+{
+	return vq->stats.added - vq->stats.completed;
+}
+
+/* Interrupts back on for vq after hybrid polled it, harvesting until the re-check finds
+ * nothing new: an entry used while they were off was never announced, and none that comes
+ * later would announce it (the device interrupts only when its index crosses used_event).
+ * Under the lock: the interrupt handler harvests the same queue. */
+static void hybrid_interrupts_on(struct virtio_device *vd, struct virtqueue *vq)
+{
+	for (;;) {
+		unsigned long fl = virtio_lock();
+		bool idle = virtqueue_enable_cb(vq);
+		virtio_unlock(fl);
+		if (idle)
+			return;
+		virtio_vq_service(vd, vq);
+	}
+}
+
 int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(void *arg), void *arg,
 		uint64_t timeout_ns)
 {
-	uint64_t start = virtio_time_ns(), spin_until = start + HYBRID_SPIN_NS;
+	struct virtio_vq_info *info = vq->priv;
+	uint64_t start = virtio_time_ns();
+	/* Hybrid (docs/PERFORMANCE.md) is irq mode, except that a lone request is polled, with
+	 * its interrupt off, for HYBRID_SPIN_FACTOR times as long as lone requests have been
+	 * taking (at most HYBRID_SPIN_MAX_NS): a device that answers within that is never
+	 * slept on (a wake-up by interrupt costs more than such a wait), and one that does not
+	 * costs at most that much polling. With more requests out, interrupts batch anyway. */
+	bool lone = in_flight(vq) <= 1, waited = false, polling = false;
+	uint64_t spin = HYBRID_SPIN_FACTOR * info->wait_avg_ns;
+	if (spin > HYBRID_SPIN_MAX_NS)
+		spin = HYBRID_SPIN_MAX_NS;
+	int err = 0;
 	while (!done(arg)) {
-		if (virtqueue_is_broken(vq) || vd->reset_pending)
-			return -EIO;
+		waited = true;
+		if (virtqueue_is_broken(vq) || vd->reset_pending) {
+			err = -EIO;
+			break;
+		}
 		uint64_t now = virtio_time_ns();
-		if (timeout_ns && now - start > timeout_ns)
-			return -ETIMEDOUT;
+		if (timeout_ns && now - start > timeout_ns) {
+			err = -ETIMEDOUT;
+			break;
+		}
 		switch (vd->mode) {
 		case VIRTIO_MODE_POLL:
 			virtio_vq_service(vd, vq);
 			break;
 		case VIRTIO_MODE_HYBRID:
-			virtio_vq_service(vd, vq);
-			if (done(arg) || now < spin_until)
+			if (lone && now - start < spin) {
+				if (!polling) {
+					unsigned long fl = virtio_lock();
+					virtqueue_disable_cb(vq);
+					virtio_unlock(fl);
+					polling = true;
+				}
+				virtio_vq_service(vd, vq);
 				break;
-			/* Going to sleep: ask for an interrupt, and re-check so a completion that
-			 * landed in between is not slept through (the lost wake-up race). Under the
-			 * lock: the interrupt path disables callbacks on the same queue, and the two
-			 * must not interleave their updates of its interrupt state. */
-			unsigned long fl = virtio_lock();
-			bool idle = virtqueue_enable_cb(vq);
-			virtio_unlock(fl);
-			if (!idle)
-				break;
+			}
+			if (polling) {
+				hybrid_interrupts_on(vd, vq);
+				polling = false;
+				break; /* done() may hold now */
+			}
 			virtio_idle();
-			fl = virtio_lock();
-			virtqueue_disable_cb(vq);
-			virtio_unlock(fl);
-			spin_until = virtio_time_ns() + HYBRID_SPIN_NS;
 			break;
 		case VIRTIO_MODE_IRQ:
 			/* The interrupt handler harvests; halt until it (or anything) fires. The
@@ -113,5 +151,13 @@ int virtio_wait(struct virtio_device *vd, struct virtqueue *vq, bool (*done)(voi
 			break;
 		}
 	}
-	return 0;
+	if (polling)
+		hybrid_interrupts_on(vd, vq);
+	if (!err && vd->mode == VIRTIO_MODE_HYBRID && lone && waited) {
+		/* Move the average 1/2^HYBRID_AVG_SHIFT of the way to this wait. */
+		uint64_t w = virtio_time_ns() - start, avg = info->wait_avg_ns;
+		info->wait_avg_ns = w > avg ? avg + ((w - avg) >> HYBRID_AVG_SHIFT)
+					    : avg - ((avg - w) >> HYBRID_AVG_SHIFT);
+	}
+	return err;
 }
