@@ -465,6 +465,45 @@ class HostUdpEcho:
         self.sock.close()
 
 
+class HostTcpSink:
+    """The host side of a guest sender: accepts one TCP connection on 127.0.0.1 (the guest
+    connects to 10.0.2.2:port, slirp) and reads it to EOF. result: bytes, and secs from the
+    accept to EOF (the host's measure of the guest's rate)."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(600)
+        self.port = self.sock.getsockname()[1]
+        self.result = {}
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        t0, n = time.monotonic(), 0
+        with c:
+            while True:
+                d = c.recv(1 << 20)
+                if not d:
+                    break
+                n += len(d)
+        self.result.update(bytes=n, secs=time.monotonic() - t0)
+
+    def wait(self, timeout=60):
+        self.thread.join(timeout)
+        return self.result
+
+    def close(self):
+        self.sock.close()
+
+
 def host_tcp_send(port, nbytes, result):
     """Plain TCP sender (the host side of tcpsink): connect to 127.0.0.1:port (a hostfwd to the
     guest), send nbytes, close. Stores bytes sent and seconds in result."""

@@ -653,7 +653,7 @@ def bench_packed(smoke, cfg):
                              **{k: round(x, 4) for k, x in m.items()}})
         for f in FORMATS:
             for i in range(1 if smoke else rounds):
-                for r in vireo_net(cfg, fmt=f):
+                for r in vireo_net(cfg, fmt=f, tests=("tcp",)):
                     if r["test"] == "tcp":
                         rows.append({"bench": "ring_format_tcp", "guest": "vireo", "format": f,
                                      "round": i, "mbps": r["mbps"]})
@@ -694,7 +694,14 @@ def host_iperf(port, secs, result):
         result["error"] = (p.stdout + p.stderr).strip()[-500:]
 
 
-def vireo_net(cfg, trace=None, fmt="split"):
+def tx_kicks(c):
+    """Kicks of a NIC's transmit queue (virtqueue 1) in a count_trace entry."""
+    return (c.get("queues") or {}).get(1, {}).get("kicks", 0)
+
+
+def vireo_net(cfg, trace=None, fmt="split", mode=None, tests=("udp", "tcp", "tx", "tcp_tx")):
+    """One boot of Vireo running the net tests; mode (virtio.mode=) names the tests after it
+    ("udp poll"), None is the default mode under the plain names."""
     counting = trace is not None
     iperf_secs = cfg["net_count_iperf_secs" if counting else "iperf_secs"]
     udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
@@ -706,14 +713,15 @@ def vireo_net(cfg, trace=None, fmt="split"):
         if os.path.exists(trace):
             os.unlink(trace)
         extra += lg.trace_args(trace)
+    append = " ".join(x for x in (FORMATS[fmt][1], mode and f"virtio.mode={mode}") if x)
     v = StampedVireo(boot="multiboot", machine="q35", mem=MEM, extra=extra, timeout=120,
-                     append=FORMATS[fmt][1])
+                     append=append)
     rows = []
     try:
         v.ready()
         v.run("net wait 30", timeout=60)
-        mode = re.search(r"eth0: .*?, (\w+) mode", v.output)
-        mode = mode.group(1) if mode else "?"
+        vmode = re.search(r"eth0: .*?, (\w+) mode", v.output)
+        vmode = vmode.group(1) if vmode else "?"
 
         def measured(fn):
             c0 = virtio_counters(v)
@@ -746,9 +754,24 @@ def vireo_net(cfg, trace=None, fmt="split"):
                 raise SystemExit(f"Vireo net bench tx failed:\n{out}")
             return kv(line)
 
-        for name, fn in (("udp", udp), ("tcp", tcp), ("tx", tx)):
-            res, k, i, tc = measured(fn)
-            row = {"bench": "net", "guest": "vireo", "test": name, "mode": mode}
+        def tcp_tx():
+            sink = lg.HostTcpSink()
+            try:
+                out = v.run(f"net bench tcp 10.0.2.2 {sink.port} bytes={cfg['tcp_mib'] << 20}",
+                            timeout=600)
+                res = sink.wait(60)
+            finally:
+                sink.close()
+            line = next((l for l in out.splitlines() if l.startswith("bench tcp:")), None)
+            if not line or "bytes" not in res:
+                raise SystemExit(f"Vireo net bench tcp failed (host sink {res}):\n{out}")
+            return dict(res, guest_mbps=float(kv(line)["mbps"]))
+
+        fns = {"udp": udp, "tcp": tcp, "tx": tx, "tcp_tx": tcp_tx}
+        for name in tests:
+            res, k, i, tc = measured(fns[name])
+            row = {"bench": "net", "guest": "vireo", "test": f"{name} {mode}" if mode else name,
+                   "mode": vmode}
             if name == "udp":
                 per = int(res["received"])
                 row.update(n=int(res["n"]), size=32, lost=int(res["lost"]),
@@ -758,6 +781,11 @@ def vireo_net(cfg, trace=None, fmt="split"):
                 per = res["bytes"] / 1e6
                 row.update(tool="iperf -c -> lwiperf", secs=iperf_secs, bytes=res["bytes"],
                            mbps=round(res["mbps"], 2), unit="MB")
+            elif name == "tcp_tx":
+                per = res["bytes"] / 1e6
+                row.update(tool="net bench tcp -> host sink", bytes=res["bytes"],
+                           mbps=round(res["bytes"] / res["secs"] / 1e6, 2),
+                           guest_mbps=res["guest_mbps"], unit="MB")
             else:
                 per = int(res["completed"])
                 row.update(n=int(res["n"]), size=60, pps=float(res["pps"]), unit="packet")
@@ -766,7 +794,8 @@ def vireo_net(cfg, trace=None, fmt="split"):
                 row.update(counter_kicks=k, trace_kicks=tc["kicks"], counter_irqs=i,
                            trace_irqs=tc["irqs"],
                            trace_kicks_per_unit=round(tc["kicks"] / per, 4),
-                           trace_irqs_per_unit=round(tc["irqs"] / per, 4))
+                           trace_irqs_per_unit=round(tc["irqs"] / per, 4),
+                           trace_tx_kicks_per_unit=round(tx_kicks(tc) / per, 4))
             rows.append(row)
         v.proc.stdin.write(b"poweroff 0\r")
         v.proc.stdin.flush()
@@ -783,6 +812,7 @@ def linux_net(cfg, trace=None, fmt="split"):
     udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
     port = free_port()
     echo = lg.HostUdpEcho()
+    sink = lg.HostTcpSink()
     ip_res, send_res, threads = {}, {}, []
     listening = [0]
 
@@ -801,13 +831,16 @@ def linux_net(cfg, trace=None, fmt="split"):
         r = lg.boot_linux(extra_qemu_args=lg.net_args(hostfwd=[f"tcp:127.0.0.1:{port}-:5001"],
                                                       dev_opts=FORMATS[fmt][0]),
                           vbench=[f"udp 10.0.2.2 {echo.port} n={udp_n} size=32", "tcpsink 5001",
-                                  "tcpsink 5001"],
-                          trace=trace, timeout=300, on_line=on_line)
+                                  "tcpsink 5001",
+                                  f"tcp 10.0.2.2 {sink.port} bytes={cfg['tcp_mib'] << 20}"],
+                          trace=trace, timeout=600, on_line=on_line)
+        sink_res = sink.wait(60)
     finally:
         echo.close()
+        sink.close()
     for t in threads:
         t.join(timeout=60)
-    if r.exit_code != 0 or len(r.results) != 3 or "bytes" not in ip_res:
+    if r.exit_code != 0 or len(r.results) != 4 or "bytes" not in ip_res or "bytes" not in sink_res:
         raise SystemExit(f"Linux net run failed (status {r.status}, iperf {ip_res}):\n{r.output[-3000:]}")
     rows = []
     for i, res in enumerate(r.results):
@@ -817,6 +850,11 @@ def linux_net(cfg, trace=None, fmt="split"):
             row.update(test="udp", n=int(res["n"]), size=int(res["size"]), lost=int(res["lost"]),
                        rtt_avg_us=float(res["rtt_avg_us"]), p50_us=float(res["p50_us"]),
                        p99_us=float(res["p99_us"]), unit="exchange")
+        elif res["bench"] == "tcp":
+            per = sink_res["bytes"] / 1e6
+            row.update(test="tcp_tx", tool="vbench tcp -> host sink", bytes=sink_res["bytes"],
+                       mbps=round(sink_res["bytes"] / sink_res["secs"] / 1e6, 2),
+                       guest_mbps=float(res["mbps"]), unit="MB")
         elif i == 1:
             per = ip_res["bytes"] / 1e6
             row.update(test="tcp", tool="iperf -c -> tcpsink", secs=iperf_secs, bytes=ip_res["bytes"],
@@ -828,7 +866,8 @@ def linux_net(cfg, trace=None, fmt="split"):
         if trace:
             c = lg.count_trace(trace, res["t_start"], res["t_end"]).get("dev0") or {"kicks": 0, "irqs": 0}
             row.update(kicks_per_unit=round(c["kicks"] / per, 4), irqs_per_unit=round(c["irqs"] / per, 4),
-                       trace_kicks=c["kicks"], trace_irqs=c["irqs"])
+                       trace_kicks=c["kicks"], trace_irqs=c["irqs"],
+                       trace_tx_kicks_per_unit=round(tx_kicks(c) / per, 4))
         rows.append(row)
     return rows
 
@@ -836,12 +875,21 @@ def linux_net(cfg, trace=None, fmt="split"):
 NET_METRICS = ("p50_us", "p99_us", "rtt_avg_us", "mbps", "pps", "kicks_per_unit", "irqs_per_unit")
 
 
+def vireo_net_all(cfg, trace=None):
+    """Every net test in the default mode, then the UDP round trip again in poll and in hybrid
+    mode (a boot each). trace: a path prefix, one trace file per boot."""
+    rows = vireo_net(cfg, trace and f"{trace}.trace")
+    for mode in ("poll", "hybrid"):
+        rows += vireo_net(cfg, trace and f"{trace}-{mode}.trace", mode=mode, tests=("udp",))
+    return rows
+
+
 def bench_net(smoke, cfg):
     timed = None
     if cfg["net_rounds"]:
-        timed = lg.alternate(cfg["net_rounds"], {"vireo": lambda: vireo_net(cfg),
+        timed = lg.alternate(cfg["net_rounds"], {"vireo": lambda: vireo_net_all(cfg),
                                                  "linux": lambda: linux_net(cfg)})
-    counted = lg.alternate(1, {"vireo": lambda: vireo_net(cfg, os.path.join(OUT, "vireo-net.trace")),
+    counted = lg.alternate(1, {"vireo": lambda: vireo_net_all(cfg, os.path.join(OUT, "vireo-net")),
                                "linux": lambda: linux_net(cfg, os.path.join(OUT, "linux-net.trace"))})
     timed = timed or counted
     key = ("bench", "guest", "test")
@@ -860,6 +908,7 @@ def bench_net(smoke, cfg):
                 if guest == "linux":
                     row[mm] = c.get(mm)
                 row[f"trace_{mm}"] = c.get(f"trace_{mm}", c.get(mm))
+            row["trace_tx_kicks_per_unit"] = c.get("trace_tx_kicks_per_unit")
             rows.append(row)
     rkey = ("bench", "test")
     rm = ("p50_us", "p99_us", "rtt_avg_us", "mbps")
@@ -959,6 +1008,32 @@ def summary(results):
         add("blk trace vs counters: commands equal (+ differing only by merged kicks/MSIs)",
             f"{ok}/{len(vr)} (+{merged})", f"{sum(r['agree'] for r in lin)}/{len(lin)} irqs",
             None, "all agree", ok + merged == len(vr))
+    floor = results.get("floor") or []
+    best = floor_best(floor)
+    if best:
+        aio, io = best
+
+        def frow(guest, mode, qd):
+            return next((r for r in floor if (r["aio"], r["iothread"]) == best and r["guest"] == guest
+                         and r["mode"] == mode and r["qd"] == qd), None)
+        where = f"raw {aio}{', iothread' if io else ''}"
+        add("blk best configuration (Vireo's default mode, geometric mean over qd)", where, None,
+            None, "(reported)", None)
+        for qd in sorted({r["qd"] for r in floor}):
+            v, l, f = frow("vireo", DEFAULT_MODE, qd), frow("linux", "irq", qd), frow("floor", "", qd)
+            if v and f:
+                add(f"blk {where} 4K randread qd{qd}: Vireo {DEFAULT_MODE} / floor "
+                    f"({f['iops']} IOPS)", v["iops"], l and l["iops"], v["of_floor"],
+                    ">= 0.9", v["of_floor"] >= 0.9)
+            m = {mode: frow("vireo", mode, qd) for mode in ("irq", "poll", "hybrid")}
+            if all(m.values()) and all(x["cpu_us_per_req"] is not None for x in m.values()):
+                fast = max(m["irq"]["iops"], m["poll"]["iops"])
+                cheap = min(m["irq"]["cpu_us_per_req"], m["poll"]["cpu_us_per_req"])
+                h = m["hybrid"]
+                add(f"blk {where} qd{qd} hybrid IOPS / max(irq, poll)", h["iops"], None,
+                    h["iops"] / fast, ">= 0.9", h["iops"] >= 0.9 * fast)
+                add(f"blk {where} qd{qd} hybrid CPU us/req / min(irq, poll)", h["cpu_us_per_req"],
+                    None, h["cpu_us_per_req"] / cheap, "<= 1.1", h["cpu_us_per_req"] <= 1.1 * cheap)
     for r in (x for x in results.get("mmio") or [] if x["bench"] == "blk_bus_ratio"):
         add(f"blk null 4K randread IOPS qd{r['qd']}, mmio/pci (Vireo, irq mode)", r["mmio_iops"],
             None, r["ratio_iops"], "mmio/pci >= 1 (not slower)", r["ratio_iops"] >= 1)
@@ -1004,11 +1079,25 @@ def summary(results):
     if v and l:
         ratio = v["mbps"] / l["mbps"]
         add("TCP host->guest MB/s (iperf -c; lwiperf vs tcpsink)", v["mbps"], l["mbps"], ratio,
-            "ratio >= 1", ratio >= 1)
+            "ratio >= 2", ratio >= 2)
+    if v and l and v.get("trace_tx_kicks_per_unit") is not None and l.get("trace_tx_kicks_per_unit"):
+        add("TX kicks per MB received (TCP host->guest, trace)", v["trace_tx_kicks_per_unit"],
+            l["trace_tx_kicks_per_unit"], v["trace_tx_kicks_per_unit"] / l["trace_tx_kicks_per_unit"],
+            "<= Linux", v["trace_tx_kicks_per_unit"] <= l["trace_tx_kicks_per_unit"])
+    v, l = nrow("vireo", "tcp_tx"), nrow("linux", "tcp_tx")
+    if v and l:
+        ratio = v["mbps"] / l["mbps"]
+        add("TCP guest->host MB/s (net bench tcp vs vbench tcp, host sink)", v["mbps"], l["mbps"],
+            ratio, "ratio >= 2", ratio >= 2)
     v, l = nrow("vireo", "udp"), nrow("linux", "udp")
     if v and l:
         add("UDP 32 B request/response p50 us", v["p50_us"], l["p50_us"], v["p50_us"] / l["p50_us"],
             "(none)", None)
+    for mode in ("poll", "hybrid"):
+        v = nrow("vireo", f"udp {mode}")
+        if v and l:
+            add(f"UDP 32 B request/response p50 us, Vireo in {mode} mode", v["p50_us"], l["p50_us"],
+                v["p50_us"] / l["p50_us"], "(none)", None)
     v = nrow("vireo", "tx")
     if v:
         add("raw TX 60 B packets/s", round(v["pps"]), None, None, "(none; Linux not measured)", None)
@@ -1158,7 +1247,9 @@ def check_sane(results):
             problems.append("mmio: want rows for both transports")
         if part == "net":
             have = {(r["guest"], r["test"]) for r in rows if r["bench"] == "net"}
-            for want in (("vireo", "udp"), ("vireo", "tcp"), ("vireo", "tx"), ("linux", "udp"), ("linux", "tcp")):
+            for want in (("vireo", "udp"), ("vireo", "tcp"), ("vireo", "tx"), ("vireo", "tcp_tx"),
+                         ("vireo", "udp poll"), ("vireo", "udp hybrid"), ("linux", "udp"),
+                         ("linux", "tcp"), ("linux", "tcp_tx")):
                 if want not in have:
                     problems.append(f"net: no {want} row")
     return problems

@@ -6,6 +6,9 @@
  *                                 raw frames straight to ops->xmit: packets per second
  *   net bench udp HOST PORT [n=N] [size=B]
  *                                 UDP request/response round trips to an echo server
+ *   net bench tcp HOST PORT [bytes=N]
+ *                                 connect, send N bytes, close: MB/s from connect to the
+ *                                 last byte acknowledged
  *   net promisc DEV on|off        receive every frame, or only those for the filter
  *   net filter DEV [MAC...]       the unicast addresses received besides the card's own
  *   ping HOST [COUNT]             ICMP echo over lwIP's raw API
@@ -26,12 +29,16 @@
 #include "lwip/prot/icmp.h"
 #include "lwip/raw.h"
 #include "lwip/stats.h"
+#include "lwip/tcp.h"
 #include "lwip/udp.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How long `net bench tcp` may take in all: a stalled connection must not hang the shell. */
+#define TCP_BENCH_NS 300000000000ull
 
 /* How long `net bench tx` waits for the device to finish with the frames it queued: a loaded
  * host may take a while, a dead device never finishes. */
@@ -433,6 +440,163 @@ static int net_filter(int argc, char **argv)
 	return rx_filter_result("filter", nd->ops->set_mac_filter(nd, macs, n));
 }
 
+/* ---- net bench tcp ------------------------------------------------------------------------ */
+
+/* What the sender queues: lwIP references it (no copy) until it is acknowledged, so it must
+ * stay put; the contents do not matter. */
+static const uint8_t tcp_pattern[16384];
+
+struct tcp_bench {
+	struct tcp_pcb *pcb;
+	uint64_t total, queued, acked;
+	uint64_t t0, t1;
+	bool connected, done;
+	err_t err;
+};
+
+/* Queue as much as the send buffer takes, then push it out. */
+static void tcp_bench_fill(struct tcp_bench *b)
+{
+	while (b->queued < b->total) {
+		uint64_t n = b->total - b->queued;
+		if (n > sizeof(tcp_pattern))
+			n = sizeof(tcp_pattern);
+		if (n > tcp_sndbuf(b->pcb))
+			n = tcp_sndbuf(b->pcb);
+		if (n == 0)
+			break;
+		bool more = b->queued + n < b->total;
+		err_t e = tcp_write(b->pcb, tcp_pattern, (u16_t)n, more ? TCP_WRITE_FLAG_MORE : 0);
+		if (e == ERR_MEM)
+			break; /* out of segments: tcp_sent calls again */
+		if (e != ERR_OK) {
+			b->err = e;
+			b->done = true;
+			return;
+		}
+		b->queued += n;
+	}
+	tcp_output(b->pcb);
+}
+
+static err_t tcp_bench_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	(void)pcb;
+	struct tcp_bench *b = arg;
+	b->acked += len;
+	if (b->acked >= b->total) {
+		b->t1 = time_ns();
+		b->done = true;
+	} else {
+		tcp_bench_fill(b);
+	}
+	return ERR_OK;
+}
+
+static err_t tcp_bench_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	(void)pcb;
+	struct tcp_bench *b = arg;
+	if (err != ERR_OK) {
+		b->err = err;
+		b->done = true;
+		return err;
+	}
+	b->connected = true;
+	b->t0 = time_ns();
+	tcp_bench_fill(b);
+	return ERR_OK;
+}
+
+/* The receiver sends nothing; if it closes early, the bench ends with what was acked. */
+static err_t tcp_bench_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct tcp_bench *b = arg;
+	if (!p) {
+		if (!b->done) {
+			b->err = ERR_CLSD;
+			b->done = true;
+		}
+		return ERR_OK;
+	}
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	return err;
+}
+
+static void tcp_bench_error(void *arg, err_t err)
+{
+	struct tcp_bench *b = arg;
+	b->pcb = NULL; /* lwIP has freed it */
+	b->err = err;
+	b->done = true;
+}
+
+static int bench_tcp(int argc, char **argv)
+{
+	unsigned long long bytes = 64ull << 20, port;
+	ip4_addr_t host;
+	if (argc < 5 || parse_host(argv[3], &host) || shell_parse_u64(argv[4], &port) ||
+	    port == 0 || port > 65535)
+		goto bad;
+	for (int i = 5; i < argc; i++)
+		if (kv_num(argv[i], "bytes", &bytes) <= 0)
+			goto bad;
+	if (bytes == 0 || bytes > (1ull << 40))
+		goto bad;
+	if (check_route(&host))
+		return 1;
+
+	struct tcp_bench b = {.total = bytes};
+	b.pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!b.pcb) {
+		printf("error: out of memory\n");
+		return 1;
+	}
+	tcp_arg(b.pcb, &b);
+	tcp_sent(b.pcb, tcp_bench_sent);
+	tcp_recv(b.pcb, tcp_bench_recv);
+	tcp_err(b.pcb, tcp_bench_error);
+	tcp_nagle_disable(b.pcb); /* full segments anyway; the last one goes out at once */
+	ip_addr_t dst;
+	ip_addr_copy_from_ip4(dst, host);
+	err_t e = tcp_connect(b.pcb, &dst, (u16_t)port, tcp_bench_connected);
+	if (e != ERR_OK) {
+		printf("error: tcp_connect: %d\n", e);
+		tcp_abort(b.pcb);
+		return 1;
+	}
+	uint64_t deadline = time_ns() + TCP_BENCH_NS;
+	while (!b.done && time_ns() < deadline)
+		loop_once();
+	if (b.pcb) {
+		tcp_arg(b.pcb, NULL);
+		tcp_sent(b.pcb, NULL);
+		tcp_recv(b.pcb, NULL);
+		tcp_err(b.pcb, NULL);
+		if (tcp_close(b.pcb) != ERR_OK)
+			tcp_abort(b.pcb);
+	}
+	if (!b.done || b.err != ERR_OK || !b.connected) {
+		if (!b.done)
+			printf("error: bench tcp to %s:%llu: timed out", ip4addr_ntoa(&host), port);
+		else
+			printf("error: bench tcp to %s:%llu: lwIP error %d", ip4addr_ntoa(&host), port,
+			       b.err);
+		printf(" after %llu of %llu bytes acknowledged\n", (unsigned long long)b.acked, bytes);
+		return 1;
+	}
+	uint64_t us = (b.t1 - b.t0) / 1000;
+	if (!us)
+		us = 1;
+	printf("bench tcp: host=%s port=%llu bytes=%llu elapsed_us=%llu mbps=%.2f\n",
+	       ip4addr_ntoa(&host), port, bytes, (unsigned long long)us, (double)bytes / (double)us);
+	return 0;
+bad:
+	printf("error: net bench tcp HOST PORT [bytes=1..2^40]\n");
+	return 2;
+}
+
 static int cmd_net(int argc, char **argv)
 {
 	net_stack_init();
@@ -444,6 +608,8 @@ static int cmd_net(int argc, char **argv)
 		return bench_tx(argc, argv);
 	if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "udp") == 0)
 		return bench_udp(argc, argv);
+	if (strcmp(argv[1], "bench") == 0 && argc >= 3 && strcmp(argv[2], "tcp") == 0)
+		return bench_tcp(argc, argv);
 	if (strcmp(argv[1], "promisc") == 0)
 		return net_promisc(argc, argv);
 	if (strcmp(argv[1], "filter") == 0)
@@ -453,7 +619,8 @@ static int cmd_net(int argc, char **argv)
 }
 SHELL_COMMAND(net, "net",
 	      "[wait [SECONDS] | bench tx [n=N] [size=B] [dev=D] [dst=bcast|gw] | "
-	      "bench udp HOST PORT [n=N] [size=B] | promisc DEV on|off | filter DEV [MAC...]]",
+	      "bench udp HOST PORT [n=N] [size=B] | bench tcp HOST PORT [bytes=N] | "
+	      "promisc DEV on|off | filter DEV [MAC...]]",
 	      "interfaces and counters; wait for addresses; benchmarks; receive filtering", cmd_net);
 
 /* ---- ping --------------------------------------------------------------------------------- */

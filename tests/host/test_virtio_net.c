@@ -70,6 +70,9 @@ static struct {
 	struct netdev *nd;
 	unsigned registered;
 	bool hold; /* keep RX buffers (no rx_release) */
+	bool reply; /* transmit a 60-byte frame for every frame received, as an ACK would */
+	int reply_err;
+	unsigned tx_notifies_at_err; /* the device's TX notifications when a reply first failed */
 	unsigned nrx;
 	struct {
 		uint8_t data[2048];
@@ -99,6 +102,16 @@ static void stack_rx(struct netdev *nd, void *data, size_t len, bool csum_ok, vo
 	st.nrx++;
 	if (!st.hold)
 		nd->ops->rx_release(nd, token);
+	if (st.reply) {
+		static uint8_t f[MAX_RX][60];
+		struct netdev_frag fr = {f[st.nrx - 1], 60};
+		memset(f[st.nrx - 1], 0xac, 60);
+		int err = nd->ops->xmit(nd, &fr, 1, NULL, (void *)(uintptr_t)st.nrx);
+		if (err && !st.reply_err) {
+			st.reply_err = err;
+			st.tx_notifies_at_err = dev.q[VFN_TXQ].notifies;
+		}
+	}
 }
 
 static void stack_tx_done(struct netdev *nd, void *token)
@@ -626,6 +639,58 @@ static void test_rx_buffers_and_refill(void **state)
 	assert_clean();
 }
 ISOLATED(test_rx_buffers_and_refill)
+
+/* What the stack transmits while a batch of received frames goes up (TCP's ACKs) is queued
+ * without a notification each; one kick after the batch hands it all to the device. And when
+ * the ring fills during a batch, the frames queued so far are kicked then: the device can only
+ * free slots it has been told of. */
+static void test_tx_replies_to_a_batch_take_one_kick(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, F_V1 | RING_F | F_MAC | F_STATUS, VFN_S_LINK_UP);
+	boot();
+	st.reply = true;
+	uint8_t f[100];
+	for (unsigned i = 0; i < 8; i++) {
+		mkframe(f, sizeof(f), i);
+		assert_int_equal(vfn_rx(&net, f, sizeof(f), NULL), 1);
+	}
+	unsigned kicks0 = dev.q[VFN_TXQ].notifies, ntx0 = net.ntx;
+	poll_nd();
+	assert_int_equal(st.nrx, 8);
+	assert_int_equal(st.reply_err, 0);
+	assert_int_equal(dev.q[VFN_TXQ].notifies, kicks0 + 1);
+	assert_int_equal(net.ntx, ntx0 + 8);
+	/* Outside a batch, a frame is kicked at once. */
+	assert_int_equal(tx_frame(60, 1, NULL, (void *)0x1), 0);
+	assert_int_equal(dev.q[VFN_TXQ].notifies, kicks0 + 2);
+	assert_int_equal(net.ntx, ntx0 + 9);
+	assert_clean();
+}
+ISOLATED(test_tx_replies_to_a_batch_take_one_kick)
+
+static void test_tx_ring_full_in_a_batch_kicks_at_once(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, F_V1 | RING_F | F_MAC | F_STATUS, VFN_S_LINK_UP);
+	dev.queue_max[VFN_TXQ] = 16;
+	net.tx_hold = true; /* the device takes nothing off the ring */
+	boot();
+	st.reply = true;
+	uint8_t f[100];
+	for (unsigned i = 0; i < 20; i++) {
+		mkframe(f, sizeof(f), i);
+		assert_int_equal(vfn_rx(&net, f, sizeof(f), NULL), 1);
+	}
+	unsigned kicks0 = dev.q[VFN_TXQ].notifies;
+	poll_nd();
+	assert_int_equal(st.nrx, 20);
+	assert_int_equal(st.reply_err, -ENOSPC);
+	assert_int_equal(st.tx_notifies_at_err, kicks0 + 1);
+	assert_int_equal(vfn_tx_pending(&net), 16);
+	assert_clean();
+}
+ISOLATED(test_tx_ring_full_in_a_batch_kicks_at_once)
 
 /* csum_ok only with GUEST_CSUM and DATA_VALID or NEEDS_CSUM. */
 static void rx_csum(uint64_t extra, const bool want[4])
@@ -1368,6 +1433,8 @@ ISOLATED(test_irq_mode_event_idx)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_ring_full_in_a_batch_kicks_at_once_isolated),
+		cmocka_unit_test(test_tx_replies_to_a_batch_take_one_kick_isolated),
 		cmocka_unit_test(test_modern_header_is_12_isolated),
 		cmocka_unit_test(test_legacy_header_is_10_isolated),
 		cmocka_unit_test(test_legacy_no_any_layout_header_descriptor_isolated),

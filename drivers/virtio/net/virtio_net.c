@@ -60,6 +60,9 @@ struct vnet {
 
 	struct tx_slot *slots, *free_tx;
 	unsigned nslots;
+	/* While received frames go up the stack, what it transmits in reply (ACKs, mostly) is
+	 * queued without a notification, and one kick after the batch sends it all. */
+	bool tx_batch, tx_unkicked;
 
 	struct ctrl_msg *ctrl;
 	volatile bool link_check;
@@ -199,6 +202,7 @@ static void rx_harvest(struct vnet *n)
 	struct rx_buf *b;
 	uint32_t len;
 	unsigned long fl = virtio_lock();
+	n->tx_batch = true;
 	while ((b = virtqueue_get_buf(n->rxq, &len))) {
 		if (len < n->hdr_len) {
 			n->rx_runts++; /* not even a header: num_buffers cannot be read */
@@ -258,6 +262,11 @@ static void rx_harvest(struct vnet *n)
 		n->nd.rx(&n->nd, frame, flen, csum_ok, b);
 		fl = virtio_lock();
 	}
+	n->tx_batch = false;
+	if (n->tx_unkicked) {
+		n->tx_unkicked = false;
+		virtqueue_kick(n->txq);
+	}
 	rx_refill(n);
 	if (!n->free_rx && virtqueue_num_free(n->rxq) == virtqueue_size(n->rxq))
 		n->rx_no_buffers++; /* the stack holds every buffer: nothing to receive into */
@@ -310,6 +319,10 @@ static int net_xmit(struct netdev *nd, const struct netdev_frag *frags, unsigned
 	unsigned long fl = virtio_lock();
 	struct tx_slot *s = n->free_tx;
 	if (!s) {
+		if (n->tx_unkicked) { /* the device can only free slots it has been told of */
+			n->tx_unkicked = false;
+			virtqueue_kick(n->txq);
+		}
 		virtio_unlock(fl);
 		nd->stats.tx_busy++;
 		return -ENOSPC;
@@ -330,10 +343,17 @@ static int net_xmit(struct netdev *nd, const struct netdev_frag *frags, unsigned
 	int err = virtqueue_add(n->txq, sg, nfrags + 1, 0, s);
 	if (!err) {
 		n->free_tx = s->next;
-		virtqueue_kick(n->txq);
+		if (n->tx_batch)
+			n->tx_unkicked = true;
+		else
+			virtqueue_kick(n->txq);
 		nd->stats.tx_packets++;
 		nd->stats.tx_bytes += total;
 	} else if (err == -ENOSPC) {
+		if (n->tx_unkicked) {
+			n->tx_unkicked = false;
+			virtqueue_kick(n->txq);
+		}
 		nd->stats.tx_busy++;
 	}
 	virtio_unlock(fl);
