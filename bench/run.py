@@ -89,7 +89,7 @@ def _use_accel(accel):
 def config(smoke):
     if smoke:
         return dict(boot_rounds=1,
-                    blk_rounds=0, blk_n=200, blk_count_n=200, blk_qds=[16], blk_rws=["randread"],
+                    blk_rounds=0, blk_n=200, blk_count_n=200, blk_qds=[1, 16], blk_rws=["randread"],
                     blk_modes=["irq"], blk_event_idx=[1], blk_backends=["null"],
                     floor_rounds=1, floor_n=300, floor_qds=[1, 32], floor_modes=["irq"],
                     floor_configs=[("io_uring", True)],
@@ -353,7 +353,7 @@ def segment_blk_trace(trace, t_ready, ns):
     I/O out."""
     events = lg.parse_trace(trace)
     disk = next((f["vdev"] for _, ev, f in events if ev in lg.ID_EVENTS), None)
-    out = [{"kicks": 0, "irqs": 0, "requests": 0} for _ in ns]
+    out = [{"kicks": 0, "irqs": 0, "requests": 0, "events": []} for _ in ns]
     cur = 0
     for t, ev, f in events:
         if f.get("vdev") != disk or (t is not None and t < t_ready):
@@ -363,6 +363,9 @@ def segment_blk_trace(trace, t_ready, ns):
             if cur == len(ns):
                 break
         d = out[cur]
+        if t is not None and (ev in lg.KICK_EVENTS or ev in lg.IRQ_EVENTS
+                              or ev == "virtio_blk_req_complete"):
+            d["events"].append((t, ev))
         if ev in lg.KICK_EVENTS:
             d["kicks"] += 1
         elif ev in lg.IRQ_EVENTS:
@@ -370,6 +373,36 @@ def segment_blk_trace(trace, t_ready, ns):
         elif ev == "virtio_blk_req_complete":
             d["requests"] += 1
     return out
+
+
+def qd1_breakdown(events):
+    """Where a request's time goes at queue depth 1, from one command's trace events of the
+    disk, [(time, event)]: per request, the device's part (its notify to the interrupt it
+    sent, or to its completion when it sent none) and the guest's (from there to the next
+    notify). Means in microseconds over the requests that have both; they add up to the mean
+    period, 1/IOPS. None without requests."""
+    dev, used_to_irq, guest = [], [], []
+    k = c = i = None
+    for t, ev in events:
+        if ev in lg.KICK_EVENTS:
+            if k is not None and c is not None:
+                done = i if i is not None else c
+                dev.append(done - k)
+                guest.append(t - done)
+                if i is not None:
+                    used_to_irq.append(i - c)
+            k, c, i = t, None, None
+        elif ev == "virtio_blk_req_complete" and k is not None and c is None:
+            c = t
+        elif ev in lg.IRQ_EVENTS and c is not None and i is None:
+            i = t
+    if not dev:
+        return None
+
+    def mean_us(v):
+        return round(1e6 * sum(v) / len(v), 1) if v else 0.0
+    return {"device_us": mean_us(dev), "used_to_irq_us": mean_us(used_to_irq),
+            "guest_us": mean_us(guest), "breakdown_reqs": len(dev)}
 
 
 BLK_FAILURES = []  # Vireo blk commands that failed (and were retried in a fresh boot)
@@ -429,6 +462,8 @@ def vireo_blk(backend, mode, ei, cmds, trace=None, retries=2, machine="q35", dev
             row.update(counter_kicks=ck, trace_kicks=c["kicks"], counter_irqs=ci,
                        trace_irqs=c["irqs"], trace_reqs=c["requests"],
                        agree=int(not note and c["requests"] == n), note="; ".join(note))
+            if row["qd"] == 1 and "resubmit_us" in res:
+                row.update(qd1_breakdown(c["events"]) or {}, resubmit_us=float(res["resubmit_us"]))
         rows.append(row)
     return rows
 
@@ -440,6 +475,7 @@ def linux_blk(backend, cmds, trace=None, dev_opts="", aio="threads", iothread=Fa
                       trace=trace, timeout=900)
     if r.exit_code != 0 or len(r.results) != len(vb):
         raise SystemExit(f"Linux blk run failed (status {r.status}):\n{r.output[-3000:]}")
+    events = lg.parse_trace(trace) if trace else []
     rows = []
     for i, res in enumerate(r.results):
         row = {"bench": "blk", "guest": "linux", "backend": backend, "mode": "irq",
@@ -455,6 +491,11 @@ def linux_blk(backend, cmds, trace=None, dev_opts="", aio="threads", iothread=Fa
                        trace_kicks=c["kicks"], counter_irqs=gi, trace_irqs=c["irqs"],
                        trace_reqs=c["requests"],
                        agree=int(agree(gi, c["irqs"]) and c["requests"] == row["n"]))
+            if row["qd"] == 1 and "resubmit_us" in res:
+                disk = next((f["vdev"] for _, ev, f in events if ev in lg.ID_EVENTS), None)
+                row.update(qd1_breakdown([(t, ev) for t, ev, f in events if f.get("vdev") == disk
+                                          and t is not None and res["t_start"] <= t <= res["t_end"]])
+                           or {}, resubmit_us=float(res["resubmit_us"]))
         rows.append(row)
     return rows
 
@@ -525,7 +566,22 @@ def bench_blk(smoke, cfg):
                                    "counter_irqs": r["counter_irqs"], "trace_irqs": r["trace_irqs"],
                                    "trace_reqs": r["trace_reqs"], "agree": r["agree"],
                                    "note": r.get("note", "")})
-    return rows + ratios + trace_rows + BLK_FAILURES
+    # Where the time of a qd-1 request goes (docs/PERFORMANCE.md), from the traced round: the
+    # guest's own stamp splits its part at the kick.
+    breakdown = []
+    for got in counted:
+        for guest in ("vireo", "linux"):
+            for r in got[guest][0]:
+                if "device_us" not in r:
+                    continue
+                breakdown.append({"bench": "blk_breakdown", "guest": guest, "backend": r["backend"],
+                                  "mode": r["mode"], "event_idx": r["event_idx"], "rw": r["rw"],
+                                  "qd": 1, "period_us": round(1e6 / r["iops"], 1),
+                                  "guest_before_kick_us": r["resubmit_us"],
+                                  "device_us": r["device_us"], "of_which_used_to_irq_us": r["used_to_irq_us"],
+                                  "guest_after_completion_us": round(r["guest_us"] - r["resubmit_us"], 1),
+                                  "requests": r["breakdown_reqs"]})
+    return rows + ratios + trace_rows + breakdown + BLK_FAILURES
 
 
 # -- blk against the backend's floor -----------------------------------------------------------
@@ -810,6 +866,7 @@ def linux_net(cfg, trace=None, fmt="split"):
     counting = trace is not None
     iperf_secs = cfg["net_count_iperf_secs" if counting else "iperf_secs"]
     udp_n = cfg["net_count_udp_n" if counting else "udp_n"]
+    tx_n = cfg["net_count_tx_n" if counting else "tx_n"]
     port = free_port()
     echo = lg.HostUdpEcho()
     sink = lg.HostTcpSink()
@@ -832,7 +889,8 @@ def linux_net(cfg, trace=None, fmt="split"):
                                                       dev_opts=FORMATS[fmt][0]),
                           vbench=[f"udp 10.0.2.2 {echo.port} n={udp_n} size=32", "tcpsink 5001",
                                   "tcpsink 5001",
-                                  f"tcp 10.0.2.2 {sink.port} bytes={cfg['tcp_mib'] << 20}"],
+                                  f"tcp 10.0.2.2 {sink.port} bytes={cfg['tcp_mib'] << 20}",
+                                  f"tx eth0 n={tx_n} size=60"],
                           trace=trace, timeout=600, on_line=on_line)
         sink_res = sink.wait(60)
     finally:
@@ -840,7 +898,7 @@ def linux_net(cfg, trace=None, fmt="split"):
         sink.close()
     for t in threads:
         t.join(timeout=60)
-    if r.exit_code != 0 or len(r.results) != 4 or "bytes" not in ip_res or "bytes" not in sink_res:
+    if r.exit_code != 0 or len(r.results) != 5 or "bytes" not in ip_res or "bytes" not in sink_res:
         raise SystemExit(f"Linux net run failed (status {r.status}, iperf {ip_res}):\n{r.output[-3000:]}")
     rows = []
     for i, res in enumerate(r.results):
@@ -850,6 +908,10 @@ def linux_net(cfg, trace=None, fmt="split"):
             row.update(test="udp", n=int(res["n"]), size=int(res["size"]), lost=int(res["lost"]),
                        rtt_avg_us=float(res["rtt_avg_us"]), p50_us=float(res["p50_us"]),
                        p99_us=float(res["p99_us"]), unit="exchange")
+        elif res["bench"] == "tx":
+            per = int(res["sent"])
+            row.update(test="tx", tool="vbench tx (AF_PACKET)", n=int(res["n"]), size=60,
+                       pps=float(res["pps"]), unit="packet")
         elif res["bench"] == "tcp":
             per = sink_res["bytes"] / 1e6
             row.update(test="tcp_tx", tool="vbench tcp -> host sink", bytes=sink_res["bytes"],
@@ -911,7 +973,7 @@ def bench_net(smoke, cfg):
             row["trace_tx_kicks_per_unit"] = c.get("trace_tx_kicks_per_unit")
             rows.append(row)
     rkey = ("bench", "test")
-    rm = ("p50_us", "p99_us", "rtt_avg_us", "mbps")
+    rm = ("p50_us", "p99_us", "rtt_avg_us", "mbps", "pps")
     ratios = lg.ratio_rows(lg.medians(timed["vireo"], key=rkey, metrics=rm),
                            lg.medians(timed["linux"], key=rkey, metrics=rm), key=rkey)
     for r in ratios:
@@ -1098,9 +1160,10 @@ def summary(results):
         if v and l:
             add(f"UDP 32 B request/response p50 us, Vireo in {mode} mode", v["p50_us"], l["p50_us"],
                 v["p50_us"] / l["p50_us"], "(none)", None)
-    v = nrow("vireo", "tx")
+    v, l = nrow("vireo", "tx"), nrow("linux", "tx")
     if v:
-        add("raw TX 60 B packets/s", round(v["pps"]), None, None, "(none; Linux not measured)", None)
+        add("raw TX 60 B packets/s (Linux: AF_PACKET)", round(v["pps"]), l and round(l["pps"]),
+            l and v["pps"] / l["pps"], "(none)", None)
     return out
 
 
@@ -1232,6 +1295,12 @@ def check_sane(results):
                     problems.append(f"blk: {b} rows missing for a guest")
             if not any(r["bench"] == "blk_ratio" for r in rows):
                 problems.append("blk: no ratio rows")
+            bd = [r for r in rows if r["bench"] == "blk_breakdown"]
+            if {r["guest"] for r in bd} != {"vireo", "linux"}:
+                problems.append("blk: breakdown rows missing for a guest")
+            for r in bd:
+                if not (r["device_us"] > 0 and r["guest_before_kick_us"] > 0 and r["requests"] > 0):
+                    problems.append(f"blk: bad breakdown row {r}")
         if part == "packed" and rows and rows[0]["bench"] != "skipped":
             have = {(r["guest"], r["format"]) for r in rows if r["bench"] == "ring_format_blk"}
             want = {("vireo", f) for f in FORMATS} | {("linux", "split"), ("linux", "packed")}
@@ -1249,7 +1318,7 @@ def check_sane(results):
             have = {(r["guest"], r["test"]) for r in rows if r["bench"] == "net"}
             for want in (("vireo", "udp"), ("vireo", "tcp"), ("vireo", "tx"), ("vireo", "tcp_tx"),
                          ("vireo", "udp poll"), ("vireo", "udp hybrid"), ("linux", "udp"),
-                         ("linux", "tcp"), ("linux", "tcp_tx")):
+                         ("linux", "tcp"), ("linux", "tcp_tx"), ("linux", "tx")):
                 if want not in have:
                     problems.append(f"net: no {want} row")
     return problems

@@ -229,6 +229,9 @@ struct bench {
 	volatile uint32_t done_head;  /* written by the completion callback */
 	uint32_t done_tail;
 	int error;
+	/* From a batch's first completion harvested to the kick that sends its replacements:
+	 * the guest's part of a request before the device sees it (docs/PERFORMANCE.md). */
+	uint64_t resubmit_ns, resubmits;
 };
 
 static void bench_done(struct blk_req *r)
@@ -299,6 +302,8 @@ static int run_bench(struct bench *b)
 		uint64_t fl = cpu_irq_save();
 		uint32_t head = b->done_head;
 		cpu_irq_restore(fl);
+		uint64_t first_done = b->done_ring[b->done_tail % b->qd]->complete_ns;
+		bool refilled = false;
 		while (b->done_tail != head) {
 			struct blk_req *r = b->done_ring[b->done_tail++ % b->qd];
 			if (r->result && !b->error)
@@ -310,9 +315,14 @@ static int run_bench(struct bench *b)
 				if ((err = vblk_submit(b->d, r, false)))
 					return bench_stop(b, err);
 				b->submitted++;
+				refilled = true;
 			}
 		}
 		vblk_kick(b->d);
+		if (refilled) {
+			b->resubmit_ns += time_ns() - first_done;
+			b->resubmits++;
+		}
 	}
 	uint64_t ns = time_ns() - t0;
 	struct virtqueue_stats s1 = vq->stats;
@@ -321,13 +331,14 @@ static int run_bench(struct bench *b)
 	struct virtio_device *vd = vblk_virtio(b->d);
 	printf("bench=blk guest=vireo dev=%s rw=%s%s bs=%u qd=%u n=%llu mode=%s event_idx=%d "
 	       "indirect=%d iops=%.0f mbps=%.2f p50_us=%u p99_us=%u kicks_per_req=%.4f "
-	       "irqs_per_req=%.4f errors=%s\n",
+	       "irqs_per_req=%.4f resubmit_us=%.1f errors=%s\n",
 	       vblk_info(b->d)->name, b->random ? "rand" : "", b->write ? "write" : "read", b->bs,
 	       b->qd, (unsigned long long)b->n, virtio_mode_name(vd->mode),
 	       virtio_has_feature(vd, VIRTIO_RING_F_EVENT_IDX),
 	       virtio_has_feature(vd, VIRTIO_RING_F_INDIRECT_DESC), n / secs,
 	       n * b->bs / secs / 1048576.0, b->lat_us[b->n / 2], b->lat_us[b->n * 99 / 100],
 	       (double)(s1.kicks - s0.kicks) / n, (double)(s1.interrupts - s0.interrupts) / n,
+	       b->resubmits ? (double)b->resubmit_ns / (double)b->resubmits / 1e3 : 0.0,
 	       b->error ? err_name(b->error) : "0");
 	return b->error ? 1 : 0;
 }

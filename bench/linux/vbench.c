@@ -8,7 +8,9 @@
  *       O_DIRECT I/O on a block device with N requests kept in flight (Linux native AIO via
  *       raw io_setup/io_submit/io_getevents; engine=sync uses pread/pwrite, qd must be 1).
  *       bench=blk guest=linux dev=.. rw=.. bs=.. qd=.. n=.. iops=.. mbps=.. p50_us=.. p99_us=..
- *       irqs_per_req=.. errors=.. secs=.. irqs=..   (irqs: the guest's /proc/interrupts)
+ *       irqs_per_req=.. errors=.. secs=.. irqs=.. resubmit_us=..   (irqs: the guest's
+ *       /proc/interrupts; resubmit_us: mean time from io_getevents returning to the next
+ *       io_submit returning)
  *   vbench udp HOST PORT n=N [size=32]
  *       request/response against a UDP echo server: one datagram out, wait for it back.
  *       bench=udp guest=linux host=.. port=.. n=.. size=.. received=.. lost=.. rtt_avg_us=..
@@ -18,6 +20,9 @@
  *       bench=tcpsink guest=linux port=.. bytes=.. secs=.. mbps=..
  *   vbench tcp HOST PORT bytes=N  connect and send N bytes, then close
  *       bench=tcp guest=linux bytes=.. secs=.. mbps=..
+ *   vbench tx DEV n=N [size=60]   N broadcast frames from an AF_PACKET socket, straight to the
+ *                                 driver; timed until DEV's tx_packets counter took all N
+ *       bench=tx guest=linux dev=.. n=.. size=.. sent=.. elapsed_us=.. pps=..
  *   vbench exit N                 leave QEMU through isa-debug-exit (port 0xf4) with code N
  *
  * The blk and udp lines follow Vireo's "blk bench" and "net bench udp": blk's mbps is MiB/s,
@@ -29,6 +34,9 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
@@ -244,6 +252,9 @@ static int cmd_blk(int argc, char **argv)
 	virtio_name_of(dev, virtio, sizeof(virtio));
 	long irq0 = virtio_irqs(virtio);
 	long done = 0, issued = 0, errors = 0;
+	/* Guest time per batch from a completion seen to the next submission back
+	 * (the part of a request before its kick; docs/PERFORMANCE.md). */
+	uint64_t resub_ns = 0, resubs = 0;
 	uint64_t t0 = now_ns();
 	if (sync_engine) {
 		for (; done < n; done++) {
@@ -271,6 +282,7 @@ static int cmd_blk(int argc, char **argv)
 			cb->aio_offset = (int64_t)next_offset(&j);
 			list[batch++] = cb;
 		}
+		uint64_t e = 0; /* when the last io_getevents returned */
 		while (done < n) {
 			/* Submit everything that is ready in one call, like fio's iodepth_batch. */
 			uint64_t s = now_ns();
@@ -287,6 +299,10 @@ static int cmd_blk(int argc, char **argv)
 				}
 				off += r;
 			}
+			if (e) { /* completion seen -> the next requests submitted */
+				resub_ns += now_ns() - e;
+				resubs++;
+			}
 			batch = 0;
 			long got = sys_io_getevents(ctx, 1, qd, ev);
 			if (got < 0) {
@@ -295,7 +311,7 @@ static int cmd_blk(int argc, char **argv)
 				fprintf(stderr, "vbench blk: io_getevents: %s\n", strerror(errno));
 				return 1;
 			}
-			uint64_t e = now_ns();
+			e = now_ns();
 			for (long k = 0; k < got; k++) {
 				uint64_t slot = ev[k].data;
 				if (ev[k].res != (int64_t)j.bs)
@@ -319,10 +335,11 @@ static int cmd_blk(int argc, char **argv)
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 	const char *devname = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
 	printf("bench=blk guest=linux dev=%s rw=%s bs=%ld qd=%ld n=%ld iops=%.0f mbps=%.2f p50_us=%.1f"
-	       " p99_us=%.1f irqs_per_req=%.4f errors=%ld secs=%.3f irqs=%ld\n",
+	       " p99_us=%.1f irqs_per_req=%.4f errors=%ld secs=%.3f irqs=%ld resubmit_us=%.1f\n",
 	       devname, rw, bs, qd, n, (double)n / secs, (double)n * (double)bs / secs / 1048576.0,
 	       pct_us(lat, (size_t)n, 50),
-	       pct_us(lat, (size_t)n, 99), irqs >= 0 ? (double)irqs / (double)n : -1.0, errors, secs, irqs);
+	       pct_us(lat, (size_t)n, 99), irqs >= 0 ? (double)irqs / (double)n : -1.0, errors, secs, irqs,
+	       resubs ? (double)resub_ns / (double)resubs / 1e3 : 0.0);
 	fflush(stdout);
 	return errors ? 1 : 0;
 }
@@ -529,10 +546,73 @@ static int cmd_exit(int argc, char **argv)
 	return 1;
 }
 
+static long long tx_packets(const char *dev)
+{
+	char path[128], buf[32];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_packets", dev);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return atoll(buf);
+}
+
+static int cmd_tx(int argc, char **argv)
+{
+	long n = 0, size = 60;
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "n=", 2))
+			n = atol(argv[i] + 2);
+		else if (!strncmp(argv[i], "size=", 5))
+			size = atol(argv[i] + 5);
+	}
+	if (argc < 1 || n <= 0 || size < 60 || size > 1514) {
+		fprintf(stderr, "usage: vbench tx DEV n=N [size=60..1514]\n");
+		return 2;
+	}
+	const char *dev = argv[0];
+	int s = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: send only, receive nothing */
+	unsigned ifindex = if_nametoindex(dev);
+	if (s < 0 || !ifindex) {
+		fprintf(stderr, "vbench tx: socket/%s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex,
+				 .sll_halen = ETH_ALEN};
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	static unsigned char frame[1514];
+	memset(frame, 0xff, ETH_ALEN);                 /* broadcast, as Vireo's net bench tx */
+	frame[12] = 0x88, frame[13] = 0xb5;            /* IEEE 802 local experimental */
+	long long t0_pkts = tx_packets(dev);
+	uint64_t t0 = now_ns();
+	long sent = 0;
+	while (sent < n) {
+		if (sendto(s, frame, (size_t)size, 0, (struct sockaddr *)&to, sizeof(to)) == size)
+			sent++;
+		else if (errno != ENOBUFS && errno != EAGAIN) {
+			fprintf(stderr, "vbench tx: sendto: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	/* Timed until the driver took every frame (up to 30 s more), as Vireo's waits for the
+	 * device to finish with them. */
+	while (t0_pkts >= 0 && tx_packets(dev) < t0_pkts + n && now_ns() - t0 < 30000000000ull)
+		usleep(100);
+	double secs = (double)(now_ns() - t0) / 1e9;
+	printf("bench=tx guest=linux dev=%s n=%ld size=%ld sent=%ld elapsed_us=%.0f pps=%.0f\n", dev, n,
+	       size, sent, secs * 1e6, (double)sent / secs);
+	close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: vbench blk|udp|udpecho|tcpsink|tcp|exit ...\n");
+		fprintf(stderr, "usage: vbench blk|udp|udpecho|tcpsink|tcp|tx|exit ...\n");
 		return 2;
 	}
 	const char *cmd = argv[1];
@@ -548,6 +628,8 @@ int main(int argc, char **argv)
 		return cmd_tcpsink(argc, argv);
 	if (!strcmp(cmd, "tcp"))
 		return cmd_tcp(argc, argv);
+	if (!strcmp(cmd, "tx"))
+		return cmd_tx(argc, argv);
 	if (!strcmp(cmd, "exit"))
 		return cmd_exit(argc, argv);
 	fprintf(stderr, "vbench: unknown command %s\n", cmd);
