@@ -100,20 +100,50 @@ def main():
             print("\n**Vireo commands that failed and were rerun in a fresh boot:**\n")
             print(table(["backend", "mode", "EVENT_IDX", "traced", "command", "error"],
                         [[r["backend"], r["mode"], r["event_idx"], r["traced"], r["command"], r["error"]] for r in fails]))
+    bd = [r for r in res.get("blk") or [] if r["bench"] == "blk_breakdown"]
+    if bd:
+        print("\n### Where a qd-1 request's time goes (4 KiB randread, traced round, mean µs; docs/PERFORMANCE.md)\n")
+        print(table(["backend", "guest", "mode", "EVENT_IDX", "period (notify to notify)", "guest before the kick",
+                     "device: notify to used ring", "then interrupt sent after (share of requests)",
+                     "guest after the completion", "requests"],
+                    [[r["backend"], r["guest"], r["mode"], r["event_idx"], r["period_us"],
+                      r["guest_before_kick_us"], r["device_us"],
+                      f"{fmt(r['used_to_irq_us'])} ({fmt(r['irq_share'])})" if r.get("used_to_irq_us") is not None else "none",
+                      r["guest_after_completion_us"], r["requests"]]
+                     for r in sorted(bd, key=lambda r: (r["backend"], r["guest"] != "linux", r["mode"], -r["event_idx"]))]))
+    floor = res.get("floor") or []
+    if floor:
+        qds = sorted({r["qd"] for r in floor})
+        print("\n### blk against the floor: raw image (written data, cache=none), 4 KiB randread\n")
+        print("IOPS, QEMU's CPU µs per request, and the fraction of the floor (`qemu-img bench` on the "
+              "same file, same aio mode), medians of the rounds.\n")
+        rows = []
+        for aio in ("threads", "native", "io_uring"):
+            for io in (0, 1):
+                for g, m in (("floor", ""), ("vireo", "irq"), ("vireo", "poll"), ("vireo", "hybrid"), ("linux", "irq")):
+                    cells = []
+                    for qd in qds:
+                        r = next((r for r in floor if r["aio"] == aio and r["iothread"] == io and r["guest"] == g
+                                  and r["mode"] == m and r["qd"] == qd), None)
+                        cells.append(f"{fmt(r['iops'])}, {fmt(r['cpu_us_per_req'])} µs, {fmt(r['of_floor'])}" if r else "–")
+                    if any(c != "–" for c in cells):
+                        rows.append([aio + (", iothread" if io else ""),
+                                     "floor (qemu-img)" if g == "floor" else f"{'Vireo' if g == 'vireo' else 'Linux'} {m}"] + cells)
+        print(table(["aio", "guest"] + [f"qd {q}: IOPS, CPU/req, of floor" for q in qds], rows))
     net = res.get("net") or []
     if net:
         print("\n### net (medians; kicks / interrupts per unit from the counting round's trace)\n")
         rows = []
         for r in [r for r in net if r["bench"] == "net"]:
-            if r["test"] == "udp":
+            if r["test"].startswith("udp"):
                 fig = f"p50 {fmt(r['p50_us'])} µs, p99 {fmt(r['p99_us'])} µs, avg {fmt(r['rtt_avg_us'])} µs"
             elif r["test"] == "tx":
                 fig = f"{fmt(r['pps'])} packets/s"
             else:
                 fig = f"{fmt(r['mbps'])} MB/s"
             rows.append([r["guest"], r["test"], fig, r["unit"], fmt(r.get("trace_kicks_per_unit")),
-                         fmt(r.get("trace_irqs_per_unit"))])
-        print(table(["guest", "test", "figure", "per", "kicks", "interrupts"], rows))
+                         fmt(r.get("trace_tx_kicks_per_unit")), fmt(r.get("trace_irqs_per_unit"))])
+        print(table(["guest", "test", "figure", "per", "kicks", "of which TX", "interrupts"], rows))
         tr = [r for r in net if r["bench"] == "net_trace" and r["guest"] == "vireo"]
         if tr:
             print("\nVireo counters vs trace (counting round): " + "; ".join(

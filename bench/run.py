@@ -377,18 +377,18 @@ def segment_blk_trace(trace, t_ready, ns):
 
 def qd1_breakdown(events):
     """Where a request's time goes at queue depth 1, from one command's trace events of the
-    disk, [(time, event)]: per request, the device's part (its notify to the interrupt it
-    sent, or to its completion when it sent none) and the guest's (from there to the next
-    notify). Means in microseconds over the requests that have both; they add up to the mean
-    period, 1/IOPS. None without requests."""
+    disk, [(time, event)]: per request, the device's part (its notify to the completion that
+    fills the used ring; then, if it sends one, the interrupt) and the guest's (from the
+    completion to the next notify: noticing it, by interrupt or by polling, and sending the
+    next request). Means in microseconds over the requests that have both; the two add up to
+    the mean period, notify to notify. None without requests."""
     dev, used_to_irq, guest = [], [], []
     k = c = i = None
     for t, ev in events:
         if ev in lg.KICK_EVENTS:
             if k is not None and c is not None:
-                done = i if i is not None else c
-                dev.append(done - k)
-                guest.append(t - done)
+                dev.append(c - k)
+                guest.append(t - c)
                 if i is not None:
                     used_to_irq.append(i - c)
             k, c, i = t, None, None
@@ -400,9 +400,11 @@ def qd1_breakdown(events):
         return None
 
     def mean_us(v):
-        return round(1e6 * sum(v) / len(v), 1) if v else 0.0
-    return {"device_us": mean_us(dev), "used_to_irq_us": mean_us(used_to_irq),
-            "guest_us": mean_us(guest), "breakdown_reqs": len(dev)}
+        return round(1e6 * sum(v) / len(v), 1) if v else None
+    return {"period_us": mean_us([d + g for d, g in zip(dev, guest)]),
+            "device_us": mean_us(dev), "used_to_irq_us": mean_us(used_to_irq),
+            "irq_share": round(len(used_to_irq) / len(dev), 3), "guest_us": mean_us(guest),
+            "breakdown_reqs": len(dev)}
 
 
 BLK_FAILURES = []  # Vireo blk commands that failed (and were retried in a fresh boot)
@@ -572,13 +574,14 @@ def bench_blk(smoke, cfg):
     for got in counted:
         for guest in ("vireo", "linux"):
             for r in got[guest][0]:
-                if "device_us" not in r:
+                if "device_us" not in r or r["rw"] != "randread":
                     continue
                 breakdown.append({"bench": "blk_breakdown", "guest": guest, "backend": r["backend"],
                                   "mode": r["mode"], "event_idx": r["event_idx"], "rw": r["rw"],
-                                  "qd": 1, "period_us": round(1e6 / r["iops"], 1),
+                                  "qd": 1, "period_us": r["period_us"],
                                   "guest_before_kick_us": r["resubmit_us"],
-                                  "device_us": r["device_us"], "of_which_used_to_irq_us": r["used_to_irq_us"],
+                                  "device_us": r["device_us"], "used_to_irq_us": r["used_to_irq_us"],
+                                  "irq_share": r["irq_share"],
                                   "guest_after_completion_us": round(r["guest_us"] - r["resubmit_us"], 1),
                                   "requests": r["breakdown_reqs"]})
     return rows + ratios + trace_rows + breakdown + BLK_FAILURES

@@ -229,8 +229,8 @@ struct bench {
 	volatile uint32_t done_head;  /* written by the completion callback */
 	uint32_t done_tail;
 	int error;
-	/* From a batch's first completion harvested to the kick that sends its replacements:
-	 * the guest's part of a request before the device sees it (docs/PERFORMANCE.md). */
+	/* From a batch's first completion harvested to just before the kick that sends its
+	 * replacements: the guest's part before the kick (docs/PERFORMANCE.md). */
 	uint64_t resubmit_ns, resubmits;
 };
 
@@ -318,11 +318,11 @@ static int run_bench(struct bench *b)
 				refilled = true;
 			}
 		}
-		vblk_kick(b->d);
 		if (refilled) {
 			b->resubmit_ns += time_ns() - first_done;
 			b->resubmits++;
 		}
+		vblk_kick(b->d);
 	}
 	uint64_t ns = time_ns() - t0;
 	struct virtqueue_stats s1 = vq->stats;

@@ -10,7 +10,7 @@
  *       bench=blk guest=linux dev=.. rw=.. bs=.. qd=.. n=.. iops=.. mbps=.. p50_us=.. p99_us=..
  *       irqs_per_req=.. errors=.. secs=.. irqs=.. resubmit_us=..   (irqs: the guest's
  *       /proc/interrupts; resubmit_us: mean time from io_getevents returning to the next
- *       io_submit returning)
+ *       io_submit call)
  *   vbench udp HOST PORT n=N [size=32]
  *       request/response against a UDP echo server: one datagram out, wait for it back.
  *       bench=udp guest=linux host=.. port=.. n=.. size=.. received=.. lost=.. rtt_avg_us=..
@@ -252,8 +252,8 @@ static int cmd_blk(int argc, char **argv)
 	virtio_name_of(dev, virtio, sizeof(virtio));
 	long irq0 = virtio_irqs(virtio);
 	long done = 0, issued = 0, errors = 0;
-	/* Guest time per batch from a completion seen to the next submission back
-	 * (the part of a request before its kick; docs/PERFORMANCE.md). */
+	/* Per batch, from a completion seen to the call that submits the next requests: the
+	 * user-space part of the guest's time before the kick (docs/PERFORMANCE.md). */
 	uint64_t resub_ns = 0, resubs = 0;
 	uint64_t t0 = now_ns();
 	if (sync_engine) {
@@ -288,6 +288,10 @@ static int cmd_blk(int argc, char **argv)
 			uint64_t s = now_ns();
 			for (long i = 0; i < batch; i++)
 				start[list[i]->aio_data] = s;
+			if (e) { /* completion seen -> about to submit the next requests */
+				resub_ns += s - e;
+				resubs++;
+			}
 			long off = 0;
 			while (off < batch) {
 				long r = sys_io_submit(ctx, batch - off, list + off);
@@ -298,10 +302,6 @@ static int cmd_blk(int argc, char **argv)
 					return 1;
 				}
 				off += r;
-			}
-			if (e) { /* completion seen -> the next requests submitted */
-				resub_ns += now_ns() - e;
-				resubs++;
 			}
 			batch = 0;
 			long got = sys_io_getevents(ctx, 1, qd, ev);

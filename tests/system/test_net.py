@@ -513,6 +513,53 @@ def test_ping_gateway(boot):
     assert v.run("echo $?").strip() == "1"
 
 
+def test_guest_tcp_bench_to_a_host_sink(boot):
+    """`net bench tcp`: the guest connects to a host sink through 10.0.2.2 and sends exactly
+    the bytes it says, in order (a counter pattern is not needed: the host counts them and
+    the connection's FIN ends them); a closed port is a clear error, status 1; bad arguments
+    status 2."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(120)
+    port = srv.getsockname()[1]
+    got = {}
+
+    def sink():
+        c, _ = srv.accept()
+        n = 0
+        with c:
+            while True:
+                d = c.recv(1 << 16)
+                if not d:
+                    break
+                n += len(d)
+        got["bytes"] = n
+    t = threading.Thread(target=sink, daemon=True)
+    t.start()
+    nbytes = 3 * 1024 * 1024 + 17  # not a multiple of the MSS or of the 16 KiB pattern
+    try:
+        v = start(boot)
+        wait_net(v)
+        out = v.run(f"net bench tcp {GATEWAY} {port} bytes={nbytes}", timeout=300)
+        t.join(timeout=60)
+    finally:
+        srv.close()
+    m = re.search(rf"bench tcp: host={GATEWAY} port={port} bytes={nbytes} elapsed_us=(\d+) "
+                  r"mbps=([\d.]+)", out)
+    assert m and int(m.group(1)) > 0, out
+    assert got.get("bytes") == nbytes, (got, out)
+    assert v.run("echo $?").strip() == "0"
+    out = v.run(f"net bench tcp {GATEWAY} {port} bytes=1000", timeout=120)
+    assert re.search(r"error: bench tcp to .*: lwIP error -?\d+ after 0 of 1000 bytes", out), out
+    assert v.run("echo $?").strip() == "1"
+    for bad in ("net bench tcp", f"net bench tcp {GATEWAY} 0", f"net bench tcp {GATEWAY} 7 bytes=0",
+                f"net bench tcp {GATEWAY} 7 size=5"):
+        out = v.run(bad, timeout=30)
+        assert "error: net bench tcp HOST PORT" in out, (bad, out)
+        assert v.run("echo $?").strip() == "2"
+
+
 def test_guest_udp_bench_and_tx_bench(boot):
     """Guest-initiated traffic: `net bench udp` against a UDP echo on the host (QEMU maps
     10.0.2.2 to the host's 127.0.0.1), `net bench tx` raw frames; HTTP errors via curl."""
