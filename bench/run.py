@@ -1050,6 +1050,16 @@ def summary(results):
                     ratio = v["iops"] / l["iops"]
                     add(f"blk {backend} 4K randread IOPS qd{qd} ({mode} mode)", round(v["iops"]),
                         round(l["iops"]), ratio, "ratio >= 5", ratio >= 5)
+        # The device alone (null-co): Vireo in its best mode against Linux.
+        for qd in [q for q in (1, 32) if q in qds and backend == "null"]:
+            l = med("linux", backend, "", 1, "randread", qd)
+            vs = [m for m in (med("vireo", backend, mode, 1, "randread", qd)
+                              for mode in ("irq", "poll", "hybrid")) if m]
+            if l and vs:
+                v = max(vs, key=lambda r: r["iops"])
+                ratio = v["iops"] / l["iops"]
+                add(f"blk {backend} 4K randread IOPS qd{qd}, Vireo's best mode ({v['mode']})",
+                    round(v["iops"]), round(l["iops"]), ratio, "ratio >= 10", ratio >= 10)
         qk = 32 if 32 in qds else qds[-1]
         v, l = med("vireo", backend, "irq", 1, "randread", qk), med("linux", backend, "", 1, "randread", qk)
         if v:
