@@ -241,6 +241,26 @@ static void test_queue_that_does_not_exist(void **state)
 }
 ISOLATED(test_queue_that_does_not_exist)
 
+/* 4.2.3.2: a queue whose QueueReady (QueuePFN) is not 0 after the reset is in use; the driver
+ * fails the device rather than program it. */
+static void test_queue_in_use_after_the_reset(void **state)
+{
+	(void)state;
+	static const enum vfd_kind kinds[] = {VFD_MMIO, VFD_MMIO_LEGACY};
+	for (unsigned k = 0; k < 2; k++) {
+		model(kinds[k], VT_TYPE);
+		dev.queue_stuck = 1;
+		assert_int_equal(boot(), 0);
+		struct virtio_device *vd = the_vd();
+		assert_true(vd->failed);
+		assert_non_null(strstr(vd->error, "queue 0 is already in use after the reset"));
+		assert_not_contains(dev.trace, "qnum=");
+		assert_int_equal(dev.driver_ok_writes, 0);
+		assert_clean();
+	}
+}
+ISOLATED(test_queue_in_use_after_the_reset)
+
 /* Modern: the driver picks the size (up to QueueNumMax), a power of two. */
 static void test_queue_size_choice(void **state)
 {
@@ -635,6 +655,7 @@ ISOLATED(test_rng_recovers_after_needs_reset)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_queue_in_use_after_the_reset_isolated),
 		cmocka_unit_test(test_modern_init_sequence_isolated),
 		cmocka_unit_test(test_legacy_init_sequence_isolated),
 		cmocka_unit_test(test_empty_slot_isolated),

@@ -728,11 +728,11 @@ static void test_msix_rng_two_entries(void **state)
 }
 ISOLATED(test_msix_rng_two_entries)
 
-/* A refused vector (reads back NO_VECTOR) falls back to the shared layout. */
-static void test_msix_refusal_falls_back_to_shared(void **state)
+/* A refused queue vector (reads back NO_VECTOR) falls back to the shared layout, on the
+ * modern and the legacy interface. */
+static void refusal_falls_back_to_shared(enum vfd_kind kind)
 {
-	(void)state;
-	model(VFD_MODERN, VT_TYPE);
+	model(kind, VT_TYPE);
 	vt.nvqs = 3;
 	dev.num_queues = 3;
 	dev.msix_entries = 4;
@@ -747,7 +747,20 @@ static void test_msix_refusal_falls_back_to_shared(void **state)
 		vt_roundtrip(q);
 	assert_clean();
 }
+
+static void test_msix_refusal_falls_back_to_shared(void **state)
+{
+	(void)state;
+	refusal_falls_back_to_shared(VFD_MODERN);
+}
 ISOLATED(test_msix_refusal_falls_back_to_shared)
+
+static void test_msix_refusal_falls_back_to_shared_legacy(void **state)
+{
+	(void)state;
+	refusal_falls_back_to_shared(VFD_LEGACY);
+}
+ISOLATED(test_msix_refusal_falls_back_to_shared_legacy)
 
 /* The config vector refused (entry 0 reads back NO_VECTOR), on the modern and the legacy
  * interface: the driver notices on the read-back and falls back rather than waiting for config
@@ -1232,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(test_msix_rng_one_entry_isolated),
 		cmocka_unit_test(test_msix_rng_two_entries_isolated),
 		cmocka_unit_test(test_msix_refusal_falls_back_to_shared_isolated),
+		cmocka_unit_test(test_msix_refusal_falls_back_to_shared_legacy_isolated),
 		cmocka_unit_test(test_msix_config_vector_refused_isolated),
 		cmocka_unit_test(test_msix_refusal_falls_back_to_intx_isolated),
 		cmocka_unit_test(test_irq_alloc_failure_isolated),

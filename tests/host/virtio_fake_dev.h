@@ -144,6 +144,8 @@ struct vfd {
 	unsigned reset_delay;    /* status reads that still show the old value after a reset */
 	bool reset_never;        /* ... forever */
 	bool refuse_features_ok;
+	uint32_t queue_stuck;    /* mmio, bit q: queue q's QueueReady (v2) or QueuePFN (v1) reads
+				    non-zero even after the reset, as if still in use */
 	uint32_t refuse_vectors; /* bit n: MSI-X entry n is refused (reads back NO_VECTOR) */
 	bool refuse_all_vectors;
 	unsigned gen_bumps;      /* device-config reads during which the config changes */

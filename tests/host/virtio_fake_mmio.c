@@ -167,6 +167,8 @@ uint32_t vfd_mmio_read(struct vfd *m, uint32_t off, int width)
 		if (q)
 			q->checked = true;
 		v = !q ? 0 : r == QPFN ? q->pfn : q->enable;
+		if (m->queue_stuck & (1u << m->qsel))
+			v = 1;
 		break;
 	case ISTAT: v = m->isr; break;
 	case GEN: v = m->generation; m->gen_reads++; return v;

@@ -197,10 +197,16 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 		return -EINVAL;
 	vd->nvqs = 0;
 	for (unsigned i = 0; i < n; i++) {
+		vd->error[0] = '\0';
 		uint16_t max = vd->ops->queue_max(vd, i);
 		unsigned size;
 		if (max == 0) {
-			virtio_fail(vd, "queue %u (%s) does not exist (size 0)", i, specs[i].name);
+			char why[sizeof(vd->error)];
+			memcpy(why, vd->error, sizeof(why)); /* the transport's reason, if it gave one */
+			if (why[0])
+				virtio_fail(vd, "%s", why);
+			else
+				virtio_fail(vd, "queue %u (%s) does not exist (size 0)", i, specs[i].name);
 			err = -ENOENT;
 			goto undo_queues;
 		}

@@ -40,7 +40,8 @@ struct virtio_transport_ops {
 	 * range) or -EIO (it never settled). */
 	int (*read_config)(struct virtio_device *vd, unsigned off, void *buf, unsigned len);
 
-	/* Largest size of queue idx, 0 when there is no such queue. */
+	/* Largest size of queue idx, 0 when there is no such queue or it cannot be used (then
+	 * the transport may have said why, with virtio_set_error). */
 	uint16_t (*queue_max)(struct virtio_device *vd, unsigned idx);
 	/* Tell the device about vq (size, ring addresses) and enable it; its interrupt is already
 	 * routed. 0, or -EINVAL when the device cannot take it. */
