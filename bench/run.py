@@ -1268,6 +1268,24 @@ def plots(results, outdir):
     subprocess.run(["gnuplot", "-e", f"dat='{dat}'; out='{png}'; nb={len(backends)}; "
                     f"names='{' '.join(backends)}'", os.path.join(ROOT, "bench", "plot_kicks.gp")], check=True)
     made.append(png)
+    floor = results.get("floor") or []
+    if floor:
+        dat = os.path.join(outdir, "blk_iops_cpu.dat")
+        with open(dat, "w") as f:
+            f.write("# blocks: qd 1, qd 32; sub-blocks: floor, Vireo irq, poll, hybrid, Linux; "
+                    "columns: cpu_us_per_req iops (one row per aio mode and iothread)\n")
+            for qd in (1, 32):
+                for g, m in (("floor", ""), ("vireo", "irq"), ("vireo", "poll"), ("vireo", "hybrid"),
+                             ("linux", "irq")):
+                    for r in floor:
+                        if r["qd"] == qd and r["guest"] == g and r["mode"] == m and r["cpu_us_per_req"]:
+                            f.write(f"{r['cpu_us_per_req']} {r['iops']}\n")
+                    f.write("\n")
+                f.write("\n")
+        png = os.path.join(outdir, "blk_iops_vs_cpu.png")
+        subprocess.run(["gnuplot", "-e", f"dat='{dat}'; out='{png}'", os.path.join(ROOT, "bench", "plot_cpu.gp")],
+                       check=True)
+        made.append(png)
     return made
 
 
