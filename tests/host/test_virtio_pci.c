@@ -438,6 +438,32 @@ static void test_first_capability_of_each_type(void **state)
 }
 ISOLATED(test_first_capability_of_each_type)
 
+/* 4.1.4: a capability longer than the spec's structure (cap_len above 16, or 20 for notify)
+ * is accepted; the driver reads the fields it knows. */
+static void test_longer_capabilities_accepted(void **state)
+{
+	(void)state;
+	model(VFD_MODERN, VT_TYPE);
+	dev.omit_caps = 0x1e; /* common, notify, ISR, device: only the long ones below */
+	dev.devcfg_len = 16;
+	vt.read_cfg = true;
+	vt.cfg_off = 0;
+	vt.cfg_len = 4;
+	memcpy(dev.devcfg, "\x11\x22\x33\x44", 4);
+	dev.extra[dev.nextra++] = (struct vfd_cap){24, 1, 4, VFD_COMMON_OFF, 0x1000, 0};
+	dev.extra[dev.nextra++] = (struct vfd_cap){24, 3, 4, VFD_ISR_OFF, 0x1000, 0};
+	dev.extra[dev.nextra++] = (struct vfd_cap){24, 4, 4, VFD_DEVCFG_OFF, 0x1000, 0};
+	dev.extra[dev.nextra++] = (struct vfd_cap){24, 2, 4, VFD_NOTIFY_OFF, 0x1000, 4};
+	boot();
+	assert_false(the_vd()->failed);
+	assert_int_equal(vt.cfg_ret, 0);
+	assert_memory_equal(vt.cfg_buf, "\x11\x22\x33\x44", 4);
+	vt_roundtrip(0);
+	assert_false(vfd_log_has("too short"));
+	assert_clean();
+}
+ISOLATED(test_longer_capabilities_accepted)
+
 /* Without a usable common config: transitional devices fall back to legacy, modern-only ones
  * cannot be driven (and are not touched). */
 static void test_missing_common_transitional_uses_legacy(void **state)
@@ -1218,6 +1244,7 @@ ISOLATED(test_pci_ids_outside_virtio)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_longer_capabilities_accepted_isolated),
 		cmocka_unit_test(test_pci_ids_outside_virtio_isolated),
 		cmocka_unit_test(test_modern_init_sequence_isolated),
 		cmocka_unit_test(test_legacy_init_sequence_isolated),
