@@ -351,6 +351,25 @@ static void test_get_id_unsupp(void **state)
 }
 ISOLATED(test_get_id_unsupp)
 
+/* GET_ID's buffer is 20 bytes exactly (5.2.6), or the request is refused before it reaches
+ * the device. */
+static void test_get_id_length_is_checked(void **state)
+{
+	(void)state;
+	model(0);
+	struct vblk *d = boot_ok();
+	unsigned before = blk.nreq;
+	static uint8_t id[32];
+	static const uint32_t lens[] = {19, 21, 0};
+	for (unsigned i = 0; i < 3; i++) {
+		struct blk_req r = {.type = VIRTIO_BLK_T_GET_ID, .buf = id, .len = lens[i]};
+		assert_int_equal(vblk_submit(d, &r, true), -EINVAL);
+	}
+	assert_int_equal(blk.nreq, before);
+	assert_clean();
+}
+ISOLATED(test_get_id_length_is_checked)
+
 /* ======================================================================================== */
 /* Configuration (2.5.1, 4.2.2.2)                                                            */
 
@@ -390,6 +409,27 @@ static void async_done(struct blk_req *r)
 {
 	(*(unsigned *)r->ctx)++;
 }
+
+/* A device that writes fewer bytes of its id than it reports leaves nothing of an earlier
+ * answer behind: the driver's buffer starts cleared each time (here the second probe, after
+ * a reset, reads a shorter serial). */
+static void test_get_id_buffer_starts_clear(void **state)
+{
+	(void)state;
+	model(0);
+	memcpy(blk.serial, "ABCDEFGHIJKLMNOPQRST", 20);
+	struct vblk *d = boot_ok();
+	assert_string_equal(vblk_info(d)->id, "ABCDEFGHIJKLMNOPQRST");
+	memset(blk.serial, 0, sizeof(blk.serial));
+	memcpy(blk.serial, "disk-7", 6);
+	blk.id_bytes = 6; /* no NUL written, 20 bytes reported */
+	needs_reset();
+	virtio_maintain();
+	assert_int_equal(the_vd()->resets, 1);
+	assert_string_equal(vblk_info(d)->id, "disk-7");
+	assert_clean();
+}
+ISOLATED(test_get_id_buffer_starts_clear)
 
 /* Requests in flight when the device needs a reset fail with -EIO (none is lost in silence),
  * the device is reset and initialised again, and the same disk works afterwards. */
@@ -746,6 +786,8 @@ ISOLATED(test_hybrid_polls_lone_requests_and_leaves_interrupts_on)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_get_id_length_is_checked_isolated),
+		cmocka_unit_test(test_get_id_buffer_starts_clear_isolated),
 		cmocka_unit_test(test_hybrid_polls_lone_requests_and_leaves_interrupts_on_isolated),
 		cmocka_unit_test(test_write_then_read_back_isolated),
 		cmocka_unit_test(test_status_not_written_is_an_error_isolated),

@@ -91,7 +91,7 @@ static uint8_t execute(struct vfb *b, uint32_t type, uint64_t sector, struct vfd
 				      nd, len, (unsigned long long)sector);
 		if (nd >= 1) {
 			uint32_t n = data[0].len < ID_BYTES ? data[0].len : ID_BYTES;
-			memcpy(data[0].addr, b->serial, n);
+			memcpy(data[0].addr, b->serial, b->id_bytes && b->id_bytes < n ? b->id_bytes : n);
 			*written = n;
 		}
 		return VFB_S_OK;

@@ -60,6 +60,8 @@ struct vfb {
 	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
 	uint8_t write_zeroes_may_unmap;
 	char serial[20];         /* GET_ID's answer: NUL-padded, all 20 bytes may be used */
+	uint32_t id_bytes;       /* GET_ID writes only this many bytes of it, but reports all
+				    20 as written (0: writes all 20) */
 	/* misbehaviour */
 	uint64_t ioerr_sector;   /* a request covering this sector fails with IOERR ... */
 	bool ioerr;              /* ... when set */
