@@ -261,6 +261,23 @@ static void test_queue_in_use_after_the_reset(void **state)
 }
 ISOLATED(test_queue_in_use_after_the_reset)
 
+/* Version 1: a ring above 16 TiB does not fit the 32-bit QueuePFN; the device is failed with
+ * the reason, and no truncated PFN is written. */
+static void test_legacy_ring_above_16_tib(void **state)
+{
+	(void)state;
+	model(VFD_MMIO_LEGACY, VT_TYPE);
+	vfd_dma_high = true;
+	assert_int_equal(boot(), 0);
+	struct virtio_device *vd = the_vd();
+	assert_true(vd->failed);
+	assert_non_null(strstr(vd->error, "does not fit the 32-bit QueuePFN"));
+	assert_not_contains(dev.trace, "pfn=");
+	assert_int_equal(dev.driver_ok_writes, 0);
+	assert_clean();
+}
+ISOLATED(test_legacy_ring_above_16_tib)
+
 /* Modern: the driver picks the size (up to QueueNumMax), a power of two. */
 static void test_queue_size_choice(void **state)
 {
@@ -655,6 +672,7 @@ ISOLATED(test_rng_recovers_after_needs_reset)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_legacy_ring_above_16_tib_isolated),
 		cmocka_unit_test(test_queue_in_use_after_the_reset_isolated),
 		cmocka_unit_test(test_modern_init_sequence_isolated),
 		cmocka_unit_test(test_legacy_init_sequence_isolated),

@@ -1237,15 +1237,22 @@ unsigned vfd_irq_allocs, vfd_irq_frees, vfd_idle_calls, vfd_wake_calls;
 int vfd_irq_alloc_fail_after;
 uint64_t vfd_time_step_ns = 1000;
 long vfd_dma_outstanding;
+bool vfd_dma_high;
 static uint64_t now_ns;
 
 /* DMA memory from the low 2 GiB (MAP_32BIT), so a legacy queue's PFN fits its 32-bit register
- * as it would in a guest; virt == phys. */
+ * as it would in a guest; or, with vfd_dma_high, above 16 TiB, where it does not; virt ==
+ * phys. */
 void *virtio_dma_alloc(size_t bytes, uint64_t *phys)
 {
+	static uintptr_t high = (uintptr_t)1 << 45;
 	size_t rounded = (bytes + 4095) & ~(size_t)4095;
-	void *p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
-		       -1, 0);
+	void *p = vfd_dma_high ? mmap((void *)high, rounded, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+			       : mmap(NULL, rounded, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (vfd_dma_high && p != MAP_FAILED)
+		high += rounded;
 	if (p == MAP_FAILED)
 		return NULL;
 	*phys = (uint64_t)(uintptr_t)p;

@@ -290,6 +290,7 @@ extern unsigned vfd_irq_allocs, vfd_irq_frees, vfd_idle_calls, vfd_wake_calls;
 extern int vfd_irq_alloc_fail_after; /* >0: that many allocations succeed, then -ENOSPC */
 extern uint64_t vfd_time_step_ns;    /* each virtio_time_ns call advances the clock this much */
 extern long vfd_dma_outstanding;
+extern bool vfd_dma_high;            /* DMA memory above 16 TiB (legacy PFNs do not fit) */
 /* All virtio_log output since vfd_build. */
 const char *vfd_log(void);
 bool vfd_log_has(const char *needle);

@@ -201,10 +201,8 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 		uint16_t max = vd->ops->queue_max(vd, i);
 		unsigned size;
 		if (max == 0) {
-			char why[sizeof(vd->error)];
-			memcpy(why, vd->error, sizeof(why)); /* the transport's reason, if it gave one */
-			if (why[0])
-				virtio_fail(vd, "%s", why);
+			if (vd->error[0]) /* the transport said why */
+				virtio_fail(vd, "%s", vd->error);
 			else
 				virtio_fail(vd, "queue %u (%s) does not exist (size 0)", i, specs[i].name);
 			err = -ENOENT;
@@ -257,8 +255,12 @@ int virtio_setup_vqs(struct virtio_device *vd, unsigned n, const struct virtio_v
 		goto undo_irqs;
 	}
 	for (unsigned i = 0; i < vd->nvqs; i++) {
+		vd->error[0] = '\0';
 		if ((err = vd->ops->queue_activate(vd, i, vd->vqs[i].vq))) {
-			virtio_fail(vd, "queue %u: the device refused it (%d)", i, err);
+			if (vd->error[0]) /* the transport said why */
+				virtio_fail(vd, "%s", vd->error);
+			else
+				virtio_fail(vd, "queue %u: the device refused it (%d)", i, err);
 			goto undo_irqs;
 		}
 	}

@@ -44,7 +44,8 @@ struct virtio_transport_ops {
 	 * the transport may have said why, with virtio_set_error). */
 	uint16_t (*queue_max)(struct virtio_device *vd, unsigned idx);
 	/* Tell the device about vq (size, ring addresses) and enable it; its interrupt is already
-	 * routed. 0, or -EINVAL when the device cannot take it. */
+	 * routed. 0, or -EINVAL when the device cannot take it (the transport may say why, with
+	 * virtio_set_error, naming the queue). */
 	int (*queue_activate)(struct virtio_device *vd, unsigned idx, struct virtqueue *vq);
 	/* Notify the device that queue idx has new buffers (the doorbell). Any context. */
 	void (*notify)(struct virtio_device *vd, unsigned idx);

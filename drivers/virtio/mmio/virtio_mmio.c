@@ -136,8 +136,11 @@ static int queue_activate(struct virtio_device *vd, unsigned idx, struct virtque
 		/* 4.2.4: the used ring on a QueueAlign boundary, the ring given in GuestPageSize
 		 * units (both 4096: the legacy layout); writing QueuePFN activates the queue. */
 		uint64_t pfn = virtqueue_legacy_pfn(vq);
-		if (pfn == 0 || pfn > UINT32_MAX)
+		if (pfn == 0 || pfn > UINT32_MAX) {
+			virtio_set_error(vd, "queue %u: the ring's PFN %#llx does not fit the 32-bit "
+					 "QueuePFN", idx, (unsigned long long)pfn);
 			return -EINVAL;
+		}
 		wr(md, queue_align, VRING_LEGACY_ALIGN);
 		wr(md, queue_pfn, (uint32_t)pfn);
 		return 0;

@@ -76,8 +76,11 @@ static int queue_activate(struct virtio_device *vd, unsigned idx, struct virtque
 	if (virtqueue_size(vq) != rd(pd, queue_num))
 		return -EINVAL; /* legacy: the driver must use the device's size */
 	uint64_t pfn = virtqueue_legacy_pfn(vq);
-	if (pfn > UINT32_MAX)
-		return -EINVAL; /* the register is 32 bits: rings must lie below 16 TiB */
+	if (pfn > UINT32_MAX) { /* the register is 32 bits: rings must lie below 16 TiB */
+		virtio_set_error(vd, "queue %u: the ring's PFN %#llx does not fit the legacy 32-bit "
+				 "register", idx, (unsigned long long)pfn);
+		return -EINVAL;
+	}
 	/* Writing the PFN is what activates the queue. */
 	wr(pd, queue_pfn, (uint32_t)pfn);
 	return 0;
