@@ -300,6 +300,23 @@ static void test_queue_size_choice(void **state)
 }
 ISOLATED(test_queue_size_choice)
 
+/* QueueNumMax is 32 bits; a device may offer more than a split ring can have (2^15): the
+ * driver takes it as 32768, not as its low 16 bits (65536 would read as 0, "no queue"). */
+static void test_queue_num_max_above_32768(void **state)
+{
+	(void)state;
+	model(VFD_MMIO, VT_TYPE);
+	dev.mmio_num_max = 65536;
+	dev.queue_max[0] = 32768; /* what the model then checks QueueNum against */
+	vt.sizes[0] = 32768;
+	assert_int_equal(boot(), 0);
+	assert_false(the_vd()->failed);
+	assert_int_equal(dev.q[0].size, 32768);
+	vt_roundtrip(0);
+	assert_clean();
+}
+ISOLATED(test_queue_num_max_above_32768)
+
 /* Several queues: each selected and set up in turn, each notified by its own index. */
 static void test_several_queues(void **state)
 {
@@ -672,6 +689,7 @@ ISOLATED(test_rng_recovers_after_needs_reset)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_queue_num_max_above_32768_isolated),
 		cmocka_unit_test(test_legacy_ring_above_16_tib_isolated),
 		cmocka_unit_test(test_queue_in_use_after_the_reset_isolated),
 		cmocka_unit_test(test_modern_init_sequence_isolated),

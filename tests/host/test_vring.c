@@ -1149,6 +1149,36 @@ static void test_in_order_batches(void **state)
 	}
 }
 
+/* 2.7.9: a used element naming the last buffer of an in-order batch means the buffers before
+ * it were used in full: each comes back with all its writable bytes as its length. */
+static void test_in_order_skipped_buffer_is_fully_used(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new((struct fx_opts){.num = 8, .in_order = true});
+	struct vq_sg a[2] = {{bufmem[0], 4}, {bufmem[1], 50}}, b[2] = {{bufmem[2], 4}, {bufmem[3], 60}};
+	assert_int_equal(virtqueue_add(f->vq, a, 1, 1, TOK(1)), 0);
+	assert_int_equal(virtqueue_add(f->vq, b, 1, 1, TOK(2)), 0);
+	virtqueue_kick(f->vq);
+	uint16_t heads[2];
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(vdm_pop(&f->dev, &f->chain), 1);
+		heads[i] = f->chain.head;
+	}
+	/* One element naming the second; used->idx moves by the batch, as in_order_batches. */
+	vdm_raw_used_elem(&f->dev, f->dev.used_idx, heads[1], 7);
+	f->dev.used_idx = (uint16_t)(f->dev.used_idx + 2);
+	vdm_publish(&f->dev);
+	uint32_t len;
+	assert_ptr_equal(virtqueue_get_buf(f->vq, &len), TOK(1));
+	assert_int_equal(len, 50);
+	assert_ptr_equal(virtqueue_get_buf(f->vq, &len), TOK(2));
+	assert_int_equal(len, 7);
+	assert_null(virtqueue_get_buf(f->vq, NULL));
+	assert_string_equal(f->dev.error, "");
+	assert_false(virtqueue_is_broken(f->vq));
+	fx_free(f);
+}
+
 /* A used id that is not the head of the oldest buffers in order, or a batch larger than
  * used->idx moved: the device broke the protocol. */
 static void test_in_order_violations(void **state)
@@ -1183,6 +1213,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_order_batches),
+		cmocka_unit_test(test_in_order_skipped_buffer_is_fully_used),
 		cmocka_unit_test(test_in_order_violations),
 		cmocka_unit_test(test_create_rejects_bad_config),
 		cmocka_unit_test(test_legacy_layout),

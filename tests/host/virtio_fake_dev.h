@@ -144,6 +144,8 @@ struct vfd {
 	unsigned reset_delay;    /* status reads that still show the old value after a reset */
 	bool reset_never;        /* ... forever */
 	bool refuse_features_ok;
+	uint32_t mmio_num_max;   /* mmio: QueueNumMax reads this (when not 0) instead of
+				    queue_max[], e.g. more than the 32768 a split ring may have */
 	uint32_t queue_stuck;    /* mmio, bit q: queue q's QueueReady (v2) or QueuePFN (v1) reads
 				    non-zero even after the reset, as if still in use */
 	uint32_t refuse_vectors; /* bit n: MSI-X entry n is refused (reads back NO_VECTOR) */

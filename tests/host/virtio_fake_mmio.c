@@ -160,7 +160,7 @@ uint32_t vfd_mmio_read(struct vfd *m, uint32_t off, int width)
 	case QMAX:
 		if (legacy(m) && !m->guest_page_size)
 			vfd_violation(m, "QueueNumMax read before GuestPageSize was written");
-		v = q ? m->queue_max[m->qsel] : 0;
+		v = q ? (m->mmio_num_max ? m->mmio_num_max : m->queue_max[m->qsel]) : 0;
 		break;
 	case QPFN:
 	case QREADY:
