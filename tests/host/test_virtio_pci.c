@@ -540,6 +540,28 @@ static void test_missing_common_modern_only_is_an_error(void **state)
 }
 ISOLATED(test_missing_common_modern_only_is_an_error)
 
+/* 4.1.2.1: a device with a modern id (0x1040 + type) is not transitional; even with a legacy
+ * I/O BAR behind it, a driver that finds no usable modern capabilities must not fall back to
+ * the legacy interface. */
+static void test_modern_id_never_falls_back_to_legacy(void **state)
+{
+	(void)state;
+	model(VFD_TRANSITIONAL, ID_RNG);
+	dev.omit_caps = 1u << 1; /* no common config */
+	vfd_build(&dev, &fake);
+	fake_set16(dev.fn, PCI_DEVICE_ID, 0x1040 + ID_RNG);
+	assert_int_equal(pci_init(fake.cfg_size), 2);
+	assert_int_equal(virtio_pci_register(), 0);
+	assert_int_equal(virtio_rng_register(), 0);
+	pci_probe_all();
+	struct virtio_device *vd = the_vd();
+	assert_string_equal(virtio_transport_name(vd), "none");
+	assert_not_contains(dev.trace, "L.");
+	assert_int_equal(dev.accesses, 0);
+	assert_clean();
+}
+ISOLATED(test_modern_id_never_falls_back_to_legacy)
+
 /* virtio.transport=legacy: transitional devices use the legacy interface; modern-only ones
  * cannot and stay modern. */
 static void test_force_legacy(void **state)
@@ -1262,6 +1284,7 @@ ISOLATED(test_pci_ids_outside_virtio)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_modern_id_never_falls_back_to_legacy_isolated),
 		cmocka_unit_test(test_legacy_ring_above_16_tib_isolated),
 		cmocka_unit_test(test_longer_capabilities_accepted_isolated),
 		cmocka_unit_test(test_pci_ids_outside_virtio_isolated),
