@@ -521,6 +521,42 @@ static void test_timeout_recovers(void **state)
 }
 ISOLATED(test_timeout_recovers)
 
+/* A ring that stays full of requests the device never completes: a synchronous request
+ * retries for as long as a request may take, then gives up with -ETIMEDOUT and resets the
+ * device, which fails the held requests (-EIO) and brings the disk back. */
+static void test_ring_that_stays_full_times_out(void **state)
+{
+	(void)state;
+	model(0);
+	dev.queue_max[0] = 8;
+	struct vblk *d = boot_ok();
+	blk.hold_n = 8; /* the eight that fill the ring (one descriptor each, INDIRECT) */
+	static struct blk_req r[8];
+	unsigned completed = 0, n = 0;
+	for (; n < 8; n++) {
+		r[n] = (struct blk_req){.type = VIRTIO_BLK_T_IN, .sector = n, .buf = buf + 512 * n,
+					.len = 512, .done = async_done, .ctx = &completed};
+		int err = vblk_submit(d, &r[n], true);
+		if (err == -ENOSPC)
+			break;
+		assert_int_equal(err, 0);
+	}
+	assert_int_equal(n, 8);
+	assert_int_equal(vblk_submit(d, &(struct blk_req){.type = VIRTIO_BLK_T_IN, .buf = buf,
+							    .len = 512, .done = async_done,
+							    .ctx = &completed}, true), -ENOSPC);
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 0, buf + 8 * 512, 512), -ETIMEDOUT);
+	assert_int_equal(the_vd()->resets, 1);
+	assert_non_null(strstr(the_vd()->reset_reason, "the request ring stayed full"));
+	assert_int_equal(completed, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(r[i].result, -EIO);
+	assert_int_equal(vblk_io(d, VIRTIO_BLK_T_IN, 3, buf, 512), 0);
+	assert_memory_equal(buf, disk + 3 * 512, 512);
+	assert_clean();
+}
+ISOLATED(test_ring_that_stays_full_times_out)
+
 /* A reset that never completes: the device may still use its rings, so they stay allocated,
  * and the device is dead; nothing touches it again. */
 static void test_reset_that_never_completes_leaks(void **state)
@@ -786,6 +822,7 @@ ISOLATED(test_hybrid_polls_lone_requests_and_leaves_interrupts_on)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ring_that_stays_full_times_out_isolated),
 		cmocka_unit_test(test_get_id_length_is_checked_isolated),
 		cmocka_unit_test(test_get_id_buffer_starts_clear_isolated),
 		cmocka_unit_test(test_hybrid_polls_lone_requests_and_leaves_interrupts_on_isolated),
