@@ -204,7 +204,7 @@ static void test_features_ok_refused(void **state)
 	assert_int_equal(dev.driver_ok_writes, 0);
 	uint8_t junk[4];
 	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
-	assert_contains(describe(), "FAILED");
+	assert_contains(vfd_describe(), "FAILED");
 	assert_clean();
 }
 ISOLATED(test_features_ok_refused)
@@ -354,7 +354,7 @@ static void test_level_triggered_line(void **state)
 	assert_true(dev.line_irqs > 0);
 	assert_int_equal(dev.acks, dev.line_irqs);
 	assert_false(dev.line_up); /* every status bit acknowledged: the line is low */
-	const char *d = describe();
+	const char *d = vfd_describe();
 	assert_contains(d, "irq line");
 	assert_contains(d, "mmio: version 2, 512-byte window, line 5 level");
 	assert_clean();
@@ -416,7 +416,7 @@ static void test_poll_mode(void **state)
 	assert_int_equal(vfd_nlines, 0);
 	rng_read_ok(200);
 	assert_int_equal(dev.q[0].irqs, 0);
-	assert_contains(describe(), "mode poll, irq none");
+	assert_contains(vfd_describe(), "mode poll, irq none");
 	assert_clean();
 }
 ISOLATED(test_poll_mode)
@@ -430,7 +430,7 @@ static void test_hybrid_mode(void **state)
 	assert_int_equal(boot(), 0);
 	assert_int_equal(the_vd()->irq_kind, VIRTIO_IRQ_LINE);
 	rng_read_ok(64);
-	assert_contains(describe(), "mode hybrid, irq line");
+	assert_contains(vfd_describe(), "mode hybrid, irq line");
 	assert_clean();
 }
 ISOLATED(test_hybrid_mode)
@@ -444,7 +444,7 @@ static void test_shared_line_not_ours(void **state)
 	vfd_trace_clear(&dev);
 	assert_false(vfd_lines[0].fn(vfd_lines[0].ctx));
 	assert_string_equal(dev.trace, "istat?0");
-	assert_contains(describe(), "0 interrupts, 1 not ours");
+	assert_contains(vfd_describe(), "0 interrupts, 1 not ours");
 	assert_clean();
 }
 ISOLATED(test_shared_line_not_ours)
@@ -460,7 +460,7 @@ static void test_interrupt_status_bits(void **state)
 	uint64_t before = vt.vd->vqs[0].vq->stats.interrupts;
 	dev.isr = 0x4; /* a reserved bit */
 	assert_false(vfd_lines[0].fn(vfd_lines[0].ctx));
-	assert_contains(describe(), "0 interrupts, 1 not ours");
+	assert_contains(vfd_describe(), "0 interrupts, 1 not ours");
 	dev.isr = 0;
 	vfd_config_change(&dev);
 	vfd_deliver(&dev);

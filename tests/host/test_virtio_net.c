@@ -825,29 +825,6 @@ static void test_rx_merged_frame(void **state)
 }
 ISOLATED(test_rx_merged_frame)
 
-/* The `virtio` report (virtio_describe_all), captured. */
-static char report_buf[8192];
-static size_t report_len;
-
-static int report_out(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(report_buf + report_len, sizeof(report_buf) - report_len, fmt, ap);
-	va_end(ap);
-	if (n > 0 && report_len + (size_t)n < sizeof(report_buf))
-		report_len += (size_t)n;
-	return n;
-}
-
-static const char *report(void)
-{
-	report_len = 0;
-	report_buf[0] = 0;
-	virtio_describe_all(report_out);
-	return report_buf;
-}
-
 /* Runts (used len < header + 14) and oversized frames are dropped and counted, never passed
  * up; the ring is refilled all the same. */
 static void rx_bad_sizes(uint64_t extra)
@@ -882,8 +859,8 @@ static void rx_bad_sizes(uint64_t extra)
 	assert_int_equal(st.nd->stats.rx_errors, errors + 1);
 	char want[40];
 	snprintf(want, sizeof(want), "(runts 3, oversize %u)", extra & F_MRG ? 2 : 1);
-	if (!strstr(report(), want))
-		fail_msg("expected %s in:\n%s", want, report());
+	if (!strstr(vfd_describe(), want))
+		fail_msg("expected %s in:\n%s", want, vfd_describe());
 	assert_int_equal(st.nd->stats.rx_packets, 0);
 	assert_rx_ring_full();
 	/* the boundaries pass */

@@ -200,7 +200,7 @@ static void test_features_ok_refused(void **state)
 	assert_int_equal(vfd_dma_outstanding, 0);
 	uint8_t junk[4];
 	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
-	const char *d = describe();
+	const char *d = vfd_describe();
 	assert_contains(d, "transport modern, mode irq, irq none, ring split, FAILED");
 	assert_contains(d, "error: the device refused FEATURES_OK for:");
 	assert_true(vfd_log_has("failed: the device refused FEATURES_OK"));
@@ -249,7 +249,7 @@ static void test_feature_negotiation(void **state)
 		assert_clean();
 	}
 	/* The names the `virtio` command prints. */
-	assert_contains(describe(), "negotiated: VT_F1 RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1");
+	assert_contains(vfd_describe(), "negotiated: VT_F1 RING_INDIRECT_DESC RING_EVENT_IDX VERSION_1");
 }
 ISOLATED(test_feature_negotiation)
 
@@ -497,7 +497,7 @@ static void test_missing_common_transitional_uses_legacy(void **state)
 	assert_contains(dev.trace, "L.status=0");
 	assert_not_contains(dev.trace, "dfsel");
 	rng_read_ok(48);
-	assert_contains(describe(), "transport legacy");
+	assert_contains(vfd_describe(), "transport legacy");
 	assert_clean();
 }
 ISOLATED(test_missing_common_transitional_uses_legacy)
@@ -533,7 +533,7 @@ static void test_missing_common_modern_only_is_an_error(void **state)
 	assert_int_equal(dev.accesses, 0);
 	uint8_t junk[4];
 	assert_int_equal(virtio_rng_read(junk, 4), -ENODEV);
-	const char *d = describe();
+	const char *d = vfd_describe();
 	assert_contains(d, "virtio-rng, transport none");
 	assert_contains(d, "error: no usable transport");
 	assert_clean();
@@ -713,7 +713,7 @@ static void test_msix_per_queue(void **state)
 	assert_int_equal(vt.config_changed, 1);
 	assert_int_equal(vd->config_changes, 1);
 	assert_int_equal(dev.isr_reads, 0);
-	assert_contains(describe(), "irq msix, ring split\n");
+	assert_contains(vfd_describe(), "irq msix, ring split\n");
 	assert_clean();
 }
 ISOLATED(test_msix_per_queue)
@@ -738,7 +738,7 @@ static void test_msix_shared(void **state)
 	assert_int_equal(vfd_irq_allocs, 2);
 	for (unsigned q = 0; q < 3; q++)
 		vt_roundtrip(q);
-	assert_contains(describe(), "irq msix-shared");
+	assert_contains(vfd_describe(), "irq msix-shared");
 	assert_clean();
 
 	model(VFD_MODERN, VT_TYPE);
@@ -883,7 +883,7 @@ static void test_msix_refusal_falls_back_to_intx(void **state)
 	assert_true(dev.intx_irqs > 0);
 	assert_true(dev.isr_reads >= dev.intx_irqs);
 	assert_int_equal(dev.msix_irqs, 0);
-	assert_contains(describe(), "irq intx");
+	assert_contains(vfd_describe(), "irq intx");
 	assert_clean();
 }
 ISOLATED(test_msix_refusal_falls_back_to_intx)
@@ -938,7 +938,7 @@ static void test_poll_mode(void **state)
 	rng_read_ok(200);
 	assert_int_equal(dev.q[0].irqs, 0); /* the ring said NO_INTERRUPT / used_event */
 	assert_int_equal(dev.msix_irqs + dev.intx_irqs, 0);
-	const char *d = describe();
+	const char *d = vfd_describe();
 	assert_contains(d, "mode poll, irq none");
 	assert_contains(d, "interrupts=0");
 	assert_clean();
@@ -973,7 +973,7 @@ static void test_hybrid_mode(void **state)
 	struct virtio_device *vd = the_vd();
 	assert_int_equal(vd->irq_kind, VIRTIO_IRQ_PER_QUEUE);
 	rng_read_ok(64);
-	assert_contains(describe(), "mode hybrid, irq msix");
+	assert_contains(vfd_describe(), "mode hybrid, irq msix");
 	assert_clean();
 }
 ISOLATED(test_hybrid_mode)
@@ -1055,7 +1055,7 @@ static void test_intx_handler_reads_isr(void **state)
 	assert_int_equal(to_vpci(vd)->intx_interrupts, 2);
 
 	vt_roundtrip(0);
-	assert_contains(describe(), "intx: line 11, 3 interrupts, 1 not ours");
+	assert_contains(vfd_describe(), "intx: line 11, 3 interrupts, 1 not ours");
 	assert_clean();
 }
 ISOLATED(test_intx_handler_reads_isr)
@@ -1174,7 +1174,7 @@ static void test_probe_failure_tears_down(void **state)
 	assert_false(vfd_msix_enabled(&dev));
 	assert_int_equal(vfd_dma_outstanding, 0); /* rings freed (after the reset) */
 	assert_int_equal(vd->nvqs, 0);
-	assert_contains(describe(), "FAILED");
+	assert_contains(vfd_describe(), "FAILED");
 	assert_clean();
 }
 ISOLATED(test_probe_failure_tears_down)
@@ -1188,7 +1188,7 @@ static void test_device_without_driver_is_reset(void **state)
 	assert_null(vd->driver);
 	assert_string_equal(vd->error, "no driver for device type 30");
 	assert_string_equal(dev.trace, "status=0 status?f status?f status?0");
-	assert_contains(describe(), "no driver");
+	assert_contains(vfd_describe(), "no driver");
 	assert_clean();
 }
 ISOLATED(test_device_without_driver_is_reset)

@@ -8,6 +8,7 @@
 
 #include "drivers/pci/pci_regs.h"
 #include "drivers/virtio/core/core_port.h"
+#include "drivers/virtio/core/virtio.h"
 #include "drivers/virtio/mmio/virtio_mmio.h"
 #include "tests/host/virtio_fake_internal.h"
 
@@ -1275,6 +1276,30 @@ void virtio_dma_free(void *virt, size_t bytes)
 uint64_t virtio_virt_to_phys(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
+}
+
+static char report_buf[16384];
+static size_t report_len;
+
+static int report_out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(report_buf + report_len, sizeof(report_buf) - report_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		report_len += (size_t)n;
+	if (report_len >= sizeof(report_buf))
+		report_len = sizeof(report_buf) - 1;
+	return n;
+}
+
+const char *vfd_describe(void)
+{
+	report_len = 0;
+	report_buf[0] = 0;
+	virtio_describe_all(report_out);
+	return report_buf;
 }
 
 void virtio_log(const char *fmt, ...)

@@ -293,6 +293,8 @@ extern int vfd_irq_alloc_fail_after; /* >0: that many allocations succeed, then 
 extern uint64_t vfd_time_step_ns;    /* each virtio_time_ns call advances the clock this much */
 extern long vfd_dma_outstanding;
 extern bool vfd_dma_high;            /* DMA memory above 16 TiB (legacy PFNs do not fit) */
+/* The `virtio` report (virtio_describe_all), captured. */
+const char *vfd_describe(void);
 /* All virtio_log output since vfd_build. */
 const char *vfd_log(void);
 bool vfd_log_has(const char *needle);

@@ -89,30 +89,6 @@ void vt_roundtrip(unsigned q)
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers                                                                                   */
 
-static char out_buf[16384];
-static size_t out_len;
-
-static int out_fn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out_buf + out_len, sizeof(out_buf) - out_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		out_len += (size_t)n;
-	if (out_len >= sizeof(out_buf))
-		out_len = sizeof(out_buf) - 1;
-	return n;
-}
-
-const char *describe(void)
-{
-	out_len = 0;
-	out_buf[0] = 0;
-	virtio_describe_all(out_fn);
-	return out_buf;
-}
-
 void assert_clean(void)
 {
 	if (dev.nviolations)

@@ -57,8 +57,6 @@ bool vt_is_done(void *arg);
 /* One request on queue q: a 32-byte device-writable buffer, filled by the model. */
 void vt_roundtrip(unsigned q);
 
-/* The `virtio` report (virtio_describe_all). */
-const char *describe(void);
 #define assert_contains(hay, needle)                                                             \
 	do {                                                                                      \
 		const char *h_ = (hay), *n_ = (needle);                                           \
